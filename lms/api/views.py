@@ -1,0 +1,42 @@
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound, PermissionDenied
+
+from lms.people import selectors
+from lms.people.models import Employee
+
+from .serializers import EmployeeOutputSerializer
+
+
+def _admin_scope(request):  # type: ignore[no-untyped-def]
+    scope = selectors.scope_for(request.user)
+    if not scope.is_admin_scope:
+        raise PermissionDenied(_("Hanya untuk admin OPD dan auditor BKPSDM."))
+    return scope
+
+
+@extend_schema(parameters=[OpenApiParameter("q", str, description="nama, NIP, email, jabatan")])
+class EmployeeListApi(generics.ListAPIView[Employee]):
+    """Employees within the caller's scope (OPD admins: their subtree; auditors: all)."""
+
+    serializer_class = EmployeeOutputSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        scope = _admin_scope(self.request)
+        return selectors.employee_list(
+            viewer=self.request.user, scope=scope, search=self.request.query_params.get("q", "")[:100]
+        )
+
+
+class EmployeeDetailApi(generics.RetrieveAPIView[Employee]):
+    serializer_class = EmployeeOutputSerializer
+
+    def get_object(self) -> Employee:
+        scope = _admin_scope(self.request)
+        try:
+            return selectors.employee_get(
+                viewer=self.request.user, nip=self.kwargs["nip"], scope=scope  # type: ignore[arg-type]
+            )
+        except Employee.DoesNotExist:
+            raise NotFound(_("Pegawai tidak ditemukan.")) from None

@@ -1,0 +1,24 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from courses.demo import seed_demo_catalogue
+from lms.people.demo import seed_demo_pemda
+
+
+class Command(BaseCommand):
+    help = "Load the demo Pemda (OPDs, ~200 ASN, role accounts, one course). Safe to run twice."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--employees", type=int, default=200)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        accounts = seed_demo_pemda(employees=options["employees"])
+        course = seed_demo_catalogue()
+        self.stdout.write(self.style.SUCCESS(f"Demo Pemda ready: {settings.SINAU_PEMDA_NAME}"))
+        self.stdout.write(f"Sample course: {course.title} ({course.url_path})")
+        self.stdout.write("Demo logins (NIP or email; password for all below):")
+        self.stdout.write(f"  password: {settings.SINAU_DEMO_PASSWORD}")
+        for account in accounts:
+            self.stdout.write(f"  {account.label:<30} NIP {account.nip}")

@@ -1,0 +1,52 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import OrgUnit
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("NIP atau email"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": _("NIP/email atau kata sandi salah."),
+        "inactive": _("Akun ini tidak aktif. Hubungi admin OPD Anda."),
+    }
+
+
+class EmployeeFilterForm(forms.Form):
+    q = forms.CharField(label=_("Cari nama, NIP, email atau jabatan"), required=False, max_length=100)
+    unit = forms.ModelChoiceField(
+        label=_("Unit kerja"), queryset=OrgUnit.objects.none(), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Semua")), ("active", _("Aktif")), ("inactive", _("Nonaktif"))],
+    )
+
+    def __init__(self, *args, units=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class EmployeeImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Berkas CSV atau XLSX"),
+        help_text=_(
+            "Kolom seperti ekspor SIASN: NIP, NAMA, GELAR DEPAN, GELAR BELAKANG, JABATAN, "
+            "JENIS JABATAN, UNIT KERJA, GOLONGAN, JENIS PEGAWAI, EMAIL."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Pratinjau dulu (tidak mengubah data)"), required=False, initial=True
+    )
+    deactivate_missing = forms.BooleanField(
+        label=_("Impor penuh: nonaktifkan pegawai dalam lingkup saya yang tidak ada di berkas"),
+        required=False,
+    )

@@ -1,0 +1,412 @@
+"""Actions that change people and organisation. Each is one transaction and names its actor."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lms.core.audit import audit_record
+
+from .importing import ImportFileError, RowError, parse_employee_file
+from .models import ROLE_GROUPS, Employee, EmployeeImport, OrgUnit, Role, RoleAssignment
+from .selectors import Scope, scope_for
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+MAX_STORED_ROW_ERRORS = 1000
+# Fields an import may set; a column the file lacks leaves its field as it is.
+IMPORT_FIELDS = (
+    "full_name", "gelar_depan", "gelar_belakang", "email", "phone", "employment_type",
+    "golongan", "jabatan", "jabatan_kind", "org_unit_id", "is_active",
+)  # fmt: skip
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class ImportResult:
+    dry_run: bool
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    org_units_created: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _system_scope() -> Scope:
+    return Scope(everything=True, can_change=True)
+
+
+def _unit_index(root: OrgUnit | None) -> dict[tuple[str, ...], OrgUnit]:
+    """Every unit below the Pemda keyed by its lower-cased names, e.g. ("dinas kesehatan",)."""
+    if root is None:
+        return {}
+    by_path: dict[str, OrgUnit] = {}
+    index: dict[tuple[str, ...], OrgUnit] = {(): root}
+    names: dict[str, tuple[str, ...]] = {root.path: ()}
+    step = OrgUnit.steplen
+    for unit in OrgUnit.objects.filter(path__startswith=root.path, depth__gt=1).order_by("path"):
+        by_path[unit.path] = unit
+        parent_key = names.get(unit.path[:-step])
+        if parent_key is None:
+            continue
+        key = (*parent_key, unit.name.strip().lower())
+        names[unit.path] = key
+        index.setdefault(key, unit)
+    return index
+
+
+def pemda_root() -> OrgUnit | None:
+    return OrgUnit.get_root_nodes().first()
+
+
+def pemda_root_get_or_create() -> OrgUnit:
+    root = pemda_root()
+    if root is None:
+        root = OrgUnit.add_root(name=settings.SINAU_PEMDA_NAME, kind=OrgUnit.Kind.PEMDA)
+    return root
+
+
+def employees_import(
+    *,
+    actor: Employee | None,
+    fileobj: IO[bytes],
+    filename: str,
+    dry_run: bool,
+    deactivate_missing: bool = False,
+    progress: ProgressFn | None = None,
+) -> ImportResult:
+    """Create or update employees and org units from a SIASN-shaped file, idempotent by NIP.
+
+    Good rows go in and bad rows are reported with their row numbers. A file that cannot
+    be read raises ``ImportFileError`` before anything is written, and the writes happen in
+    one transaction, so a crash leaves nothing half-written.
+    """
+    scope = scope_for(actor) if actor is not None else _system_scope()
+    if not scope.can_change:
+        raise PermissionDenied(_("Anda tidak berwenang mengimpor pegawai."))
+    parsed = parse_employee_file(fileobj, filename, progress=progress)
+    result = ImportResult(dry_run=dry_run, total=parsed.total, errors=list(parsed.errors))
+
+    root = pemda_root()
+    units = _unit_index(root)
+    existing: dict[str, dict[str, Any]] = {
+        row["nip"]: row
+        for row in Employee.objects.values("id", "nip", "is_superuser", *IMPORT_FIELDS)
+    }
+    unit_paths = {u.pk: u.path for u in units.values()}
+    email_owner = {row["email"]: nip for nip, row in existing.items() if row["email"]}
+
+    new_unit_keys: set[tuple[str, ...]] = set()
+    creates: list[tuple[Any, tuple[str, ...]]] = []  # (row, unit key)
+    updates: list[tuple[Any, tuple[str, ...], dict[str, Any]]] = []
+    for row in parsed.rows:
+        key = tuple(p.lower() for p in row.unit_path)
+        errors: list[str] = []
+        # The deepest existing unit on the row's path decides whether it is in scope.
+        known = max((key[:i] for i in range(len(key) + 1) if key[:i] in units), key=len)
+        anchor = units.get(known)
+        if anchor is None:  # no Pemda yet: only a system import may build the tree
+            if not scope.everything:
+                errors.append(_("Unit kerja di luar lingkup Anda."))
+        elif not scope.covers_path(anchor.path):
+            # An OPD admin may add units inside their OPD, never a new OPD beside it.
+            errors.append(
+                _("Unit kerja '%(unit)s' di luar lingkup Anda.") % {"unit": " > ".join(row.unit_path)}
+            )
+        current = existing.get(row.nip)
+        if current is not None and current["org_unit_id"] and not scope.everything:
+            path = unit_paths.get(current["org_unit_id"], "")
+            if not scope.covers_path(path):
+                errors.append(_("Pegawai ini terdaftar di unit lain, di luar lingkup Anda."))
+        if current is not None and current["is_superuser"]:
+            errors.append(_("Akun superuser tidak diubah lewat impor."))
+        email = row.values.get("email")
+        if email:
+            owner = email_owner.get(email)
+            if owner is not None and owner != row.nip:
+                errors.append(_("EMAIL %(email)s sudah dipakai NIP %(nip)s.") % {"email": email, "nip": owner})
+            else:
+                email_owner[email] = row.nip
+        if errors:
+            result.errors.append(RowError(row.number, row.nip, errors))
+            continue
+        for i in range(len(known) + 1, len(key) + 1):
+            new_unit_keys.add(key[:i])
+        if current is None:
+            creates.append((row, key))
+        else:
+            updates.append((row, key, current))
+    result.errors.sort(key=lambda e: e.number)
+    result.org_units_created = len(new_unit_keys)
+
+    to_deactivate: list[int] = []
+    if deactivate_missing:
+        if not parsed.rows:
+            result.notes.append(_("Tidak ada baris sah: tidak ada pegawai yang dinonaktifkan."))
+        else:
+            in_scope = Employee.objects.filter(is_active=True, is_superuser=False)
+            if not scope.everything:
+                in_scope = in_scope.filter(scope.unit_q("org_unit__"))
+            if actor is not None:
+                in_scope = in_scope.exclude(pk=actor.pk)
+            to_deactivate = [
+                pk for pk, nip in in_scope.values_list("pk", "nip") if nip not in parsed.seen_nips
+            ]
+            result.deactivated = len(to_deactivate)
+
+    if dry_run:
+        result.created = len(creates)
+        result.updated, result.unchanged = _count_changes(updates, units)
+        return result
+
+    with transaction.atomic():
+        if root is None:
+            root = pemda_root_get_or_create()
+            units[()] = root
+        for key in sorted(new_unit_keys, key=len):
+            parent = units[key[:-1]]
+            name = _original_name(parsed.rows, key)
+            kind = OrgUnit.Kind.OPD if len(key) == 1 else OrgUnit.Kind.UNIT
+            units[key] = parent.add_child(name=name, kind=kind)
+        now = timezone.now()
+        new_employees = []
+        for row, key in creates:
+            employee = Employee(
+                nip=row.nip, org_unit_id=units[key].pk, is_active=True, date_joined=now,
+                # Imported staff sign in by SSO or set a password by reset; no guessable default.
+                password=make_password(None), **row.values,
+            )  # fmt: skip
+            new_employees.append(employee)
+        Employee.objects.bulk_create(new_employees, batch_size=BATCH_SIZE)
+        result.created = len(new_employees)
+
+        changed: list[Employee] = []
+        changed_fields: set[str] = set()
+        for row, key, current in updates:
+            wanted = {**row.values, "org_unit_id": units[key].pk, "is_active": True}
+            diff = {f: v for f, v in wanted.items() if current[f] != v}
+            if not diff:
+                result.unchanged += 1
+                continue
+            changed.append(Employee(pk=current["id"], **{**_current_fields(current), **diff}))
+            changed_fields.update(diff)
+        if changed:
+            Employee.objects.bulk_update(changed, sorted(changed_fields), batch_size=BATCH_SIZE)
+        result.updated = len(changed)
+
+        for start in range(0, len(to_deactivate), BATCH_SIZE):
+            Employee.objects.filter(pk__in=to_deactivate[start : start + BATCH_SIZE]).update(
+                is_active=False
+            )
+    logger.info(
+        "employees imported",
+        extra={
+            "file": filename, "created": result.created, "updated": result.updated,
+            "deactivated": result.deactivated, "errors": len(result.errors),
+        },
+    )  # fmt: skip
+    return result
+
+
+def _current_fields(current: dict[str, Any]) -> dict[str, Any]:
+    return {f: current[f] for f in IMPORT_FIELDS}
+
+
+def _count_changes(
+    updates: list[tuple[Any, tuple[str, ...], dict[str, Any]]],
+    units: dict[tuple[str, ...], OrgUnit],
+) -> tuple[int, int]:
+    changed = 0
+    for row, key, current in updates:
+        unit = units.get(key)
+        wanted = {**row.values, "is_active": True}
+        if unit is None or unit.pk != current["org_unit_id"] or any(
+            current[f] != v for f, v in wanted.items()
+        ):
+            changed += 1
+    return changed, len(updates) - changed
+
+
+def _original_name(rows: list[Any], key: tuple[str, ...]) -> str:
+    """The unit's name as the file spells it (the key is lower-cased)."""
+    for row in rows:
+        if tuple(p.lower() for p in row.unit_path[: len(key)]) == key:
+            return str(row.unit_path[len(key) - 1])
+    return key[-1]
+
+
+# --- Import jobs (the admin page and the Celery task) -----------------------------------
+
+
+def employee_import_create(
+    *,
+    actor: Employee,
+    uploaded_file: UploadedFile,
+    dry_run: bool,
+    deactivate_missing: bool,
+) -> EmployeeImport:
+    """Store the file, record the job and queue it once the transaction commits."""
+    if not scope_for(actor).can_change:
+        raise PermissionDenied(_("Anda tidak berwenang mengimpor pegawai."))
+    name = uploaded_file.name or ""
+    if not name.lower().endswith((".csv", ".xlsx")):
+        raise ValidationError(_("Hanya berkas .csv dan .xlsx yang dapat diimpor."))
+    if uploaded_file.size and uploaded_file.size > settings.SINAU_IMPORT_MAX_BYTES:
+        raise ValidationError(
+            _("Berkas terlalu besar (maksimal %(mb)d MB).")
+            % {"mb": settings.SINAU_IMPORT_MAX_BYTES // (1024 * 1024)}
+        )
+    from .tasks import employee_import_run_task
+
+    with transaction.atomic():
+        job = EmployeeImport(
+            original_name=name[:255], dry_run=dry_run,
+            deactivate_missing=deactivate_missing, requested_by=actor,
+        )  # fmt: skip
+        job.file.save(name, uploaded_file, save=False)
+        job.full_clean()
+        job.save()
+        transaction.on_commit(lambda: employee_import_run_task.delay(job.pk))
+    return job
+
+
+def employee_import_apply(*, actor: Employee, job: EmployeeImport) -> EmployeeImport:
+    """Run for real the file a dry run has previewed."""
+    if not job.dry_run or job.status != EmployeeImport.Status.DONE:
+        raise ValidationError(_("Hanya pratinjau yang sudah selesai yang dapat diterapkan."))
+    from .tasks import employee_import_run_task
+
+    with transaction.atomic():
+        applied = EmployeeImport(
+            file=job.file.name, original_name=job.original_name, dry_run=False,
+            deactivate_missing=job.deactivate_missing, requested_by=actor,
+        )  # fmt: skip
+        applied.full_clean()
+        applied.save()
+        transaction.on_commit(lambda: employee_import_run_task.delay(applied.pk))
+    return applied
+
+
+def employee_import_run(*, job_id: int) -> EmployeeImport | None:
+    """Run one import job; running it again after it finished does nothing."""
+    with transaction.atomic():
+        job = (
+            EmployeeImport.objects.select_for_update()
+            .select_related("requested_by")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.is_finished:
+            return job
+        job.status = EmployeeImport.Status.RUNNING
+        job.save(update_fields=["status", "updated_at"])
+
+    def progress(done: int, total: int) -> None:
+        EmployeeImport.objects.filter(pk=job.pk).update(rows_done=done, rows_total=total)
+
+    try:
+        with job.file.open("rb") as fileobj:
+            result = employees_import(
+                actor=job.requested_by,
+                fileobj=fileobj,
+                filename=job.original_name,
+                dry_run=job.dry_run,
+                deactivate_missing=job.deactivate_missing,
+                progress=progress,
+            )
+    except (ImportFileError, PermissionDenied) as exc:
+        job.status = EmployeeImport.Status.FAILED
+        job.failure = str(exc)
+        job.finished_at = timezone.now()
+        job.save()
+        return job
+
+    with transaction.atomic():
+        job.status = EmployeeImport.Status.DONE
+        job.rows_total = job.rows_done = result.total
+        job.created_count = result.created
+        job.updated_count = result.updated
+        job.unchanged_count = result.unchanged
+        job.deactivated_count = result.deactivated
+        job.org_units_created = result.org_units_created
+        job.error_count = len(result.errors)
+        job.row_errors = [e.as_dict() for e in result.errors[:MAX_STORED_ROW_ERRORS]]
+        job.failure = "\n".join(result.notes)
+        job.finished_at = timezone.now()
+        job.save()
+        if not job.dry_run:
+            audit_record(
+                actor=job.requested_by, action="sinau.people.import", instance=job,
+                reason=_("Impor berkas %(name)s") % {"name": job.original_name},
+                data={
+                    "created": result.created, "updated": result.updated,
+                    "deactivated": result.deactivated, "errors": len(result.errors),
+                },
+            )  # fmt: skip
+    return job
+
+
+# --- Roles ------------------------------------------------------------------------------
+
+
+def role_grant(
+    *,
+    actor: Employee | None,
+    employee: Employee,
+    role: str,
+    org_unit: OrgUnit | None = None,
+    reason: str,
+) -> RoleAssignment:
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Hanya superuser BKPSDM yang dapat memberi peran."))
+    if not reason.strip():
+        raise ValidationError(_("Alasan wajib diisi."))
+    with transaction.atomic():
+        assignment, created = RoleAssignment.objects.get_or_create(
+            employee=employee,
+            role=role,
+            org_unit=org_unit if role == Role.OPD_ADMIN else None,
+            defaults={"granted_by": actor},
+        )
+        if created:
+            assignment.full_clean()
+            group, _created = Group.objects.get_or_create(name=ROLE_GROUPS[role])
+            employee.groups.add(group)
+            audit_record(
+                actor=actor, action="sinau.people.role_grant", instance=employee,
+                reason=reason, data={"role": role, "org_unit": org_unit.pk if org_unit else None},
+            )  # fmt: skip
+    return assignment
+
+
+def role_revoke(*, actor: Employee | None, assignment: RoleAssignment, reason: str) -> None:
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Hanya superuser BKPSDM yang dapat mencabut peran."))
+    if not reason.strip():
+        raise ValidationError(_("Alasan wajib diisi."))
+    with transaction.atomic():
+        employee = assignment.employee
+        role = assignment.role
+        assignment.delete()
+        if not RoleAssignment.objects.filter(employee=employee, role=role).exists():
+            employee.groups.remove(*Group.objects.filter(name=ROLE_GROUPS[role]))
+        audit_record(
+            actor=actor, action="sinau.people.role_revoke", instance=employee,
+            reason=reason, data={"role": role},
+        )  # fmt: skip

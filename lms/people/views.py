@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lms.core.audit import audit_record
+
+from . import selectors, services
+from .forms import EmployeeFilterForm, EmployeeImportForm, LoginForm
+from .models import Employee, EmployeeImport
+from .selectors import Scope
+
+PAGE_SIZE = 50
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def _admin_scope(request: HttpRequest) -> Scope:
+    scope = selectors.scope_for(request.user)  # type: ignore[arg-type]
+    if not scope.is_admin_scope:
+        raise PermissionDenied(_("Halaman ini untuk admin OPD dan auditor BKPSDM."))
+    return scope
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    employee = request.user
+    roles = selectors.employee_roles(employee=employee)  # type: ignore[arg-type]
+    return render(request, "people/account.html", {"employee": employee, "roles": roles})
+
+
+def _filtered(request: HttpRequest, scope: Scope) -> tuple[EmployeeFilterForm, Any]:
+    viewer: Employee = request.user  # type: ignore[assignment]
+    form = EmployeeFilterForm(
+        request.GET or None, units=selectors.org_unit_list(viewer=viewer, scope=scope)
+    )
+    search, unit, active = "", None, None
+    if form.is_valid():
+        search = form.cleaned_data["q"]
+        unit = form.cleaned_data["unit"]
+        active = {"active": True, "inactive": False}.get(form.cleaned_data["status"])
+    employees = selectors.employee_list(
+        viewer=viewer, scope=scope, search=search, org_unit=unit, active=active
+    )
+    return form, employees
+
+
+@login_required
+def employee_list(request: HttpRequest) -> HttpResponse:
+    scope = _admin_scope(request)
+    form, employees = _filtered(request, scope)
+    page = Paginator(employees, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "people/employee_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "scope": scope},
+    )
+
+
+@login_required
+def employee_detail(request: HttpRequest, nip: str) -> HttpResponse:
+    scope = _admin_scope(request)
+    try:
+        employee = selectors.employee_get(viewer=request.user, nip=nip, scope=scope)  # type: ignore[arg-type]
+    except Employee.DoesNotExist:
+        raise Http404(_("Pegawai tidak ditemukan.")) from None
+    roles = selectors.employee_roles(employee=employee)
+    return render(request, "people/employee_detail.html", {"employee": employee, "roles": roles})
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+EXPORT_COLUMNS = [
+    "NIP", "NAMA", "GELAR DEPAN", "GELAR BELAKANG", "JENIS PEGAWAI", "GOLONGAN",
+    "JABATAN", "JENIS JABATAN", "UNIT KERJA", "EMAIL", "AKTIF",
+]  # fmt: skip
+
+
+def _export_rows(employees: Any) -> Iterator[list[str]]:
+    yield EXPORT_COLUMNS
+    for e in employees.iterator(chunk_size=2000):
+        yield [
+            e.nip, e.full_name, e.gelar_depan, e.gelar_belakang, e.employment_type,
+            e.golongan, e.jabatan, e.jabatan_kind, e.org_unit.name if e.org_unit else "",
+            e.email, "ya" if e.is_active else "tidak",
+        ]  # fmt: skip
+
+
+@login_required
+def employee_export(request: HttpRequest) -> StreamingHttpResponse:
+    scope = _admin_scope(request)
+    _form, employees = _filtered(request, scope)
+    audit_record(
+        actor=request.user, action="sinau.people.export", instance=request.user,  # type: ignore[arg-type]
+        reason=_("Ekspor daftar pegawai"), data={"filters": request.GET.dict()},
+    )  # fmt: skip
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _export_rows(employees)),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="pegawai-{stamp}.csv"'
+    return response
+
+
+def _import_scope(request: HttpRequest) -> Scope:
+    scope = selectors.scope_for(request.user)  # type: ignore[arg-type]
+    if not scope.can_change:
+        raise PermissionDenied(_("Impor pegawai hanya untuk admin OPD dan superuser BKPSDM."))
+    return scope
+
+
+@login_required
+def import_new(request: HttpRequest) -> HttpResponse:
+    _import_scope(request)
+    viewer: Employee = request.user  # type: ignore[assignment]
+    form = EmployeeImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.employee_import_create(
+                actor=viewer,
+                uploaded_file=form.cleaned_data["file"],
+                dry_run=form.cleaned_data["dry_run"],
+                deactivate_missing=form.cleaned_data["deactivate_missing"],
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            messages.success(request, _("Berkas diterima dan sedang diproses."))
+            return redirect("people:import_detail", pk=job.pk)
+    recent = selectors.employee_import_list(viewer=viewer)[:10]
+    return render(request, "people/import_form.html", {"form": form, "recent": recent})
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _import_scope(request)
+    job = get_object_or_404(selectors.employee_import_list(viewer=request.user), pk=pk)  # type: ignore[arg-type]
+    errors = Paginator(job.row_errors, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "people/import_detail.html", {"job": job, "errors": errors})
+
+
+@login_required
+@require_POST
+def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    _import_scope(request)
+    job = get_object_or_404(selectors.employee_import_list(viewer=request.user), pk=pk)  # type: ignore[arg-type]
+    try:
+        applied = services.employee_import_apply(actor=request.user, job=job)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("people:import_detail", pk=job.pk)
+    messages.success(request, _("Impor dijalankan."))
+    return redirect("people:import_detail", pk=applied.pk)
