@@ -1,0 +1,82 @@
+# Sinau. `make run` and `make test` are the two commands; both install what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := var/tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup run test test-smoke lint typecheck bench worker web migrate demo browser clean
+
+# --- install ---------------------------------------------------------------------------
+$(UV):
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c "import ensurepip" 2>/dev/null || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+.env:
+	@echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "Wrote .env with a fresh SECRET_KEY"
+
+setup: $(VENV)/.synced .env ## install Python dependencies into .venv (nothing else)
+
+browser: ## Debian's Chromium for the browser journeys (never a downloaded browser)
+	@command -v chromium >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+# --- run -------------------------------------------------------------------------------
+migrate: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+worker: setup ## a Celery worker on both queues
+	$(VENV)/bin/celery -A lms worker -Q default,transcode --concurrency 2 --loglevel INFO
+
+web: setup
+	$(VENV)/bin/gunicorn lms.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+run: demo ## migrate, load the demo Pemda, serve on 127.0.0.1:8000 with a worker
+	@echo
+	@echo "Sinau: http://$(HOST):$(PORT)/   admin: http://$(HOST):$(PORT)/admin/   health: http://$(HOST):$(PORT)/healthz"
+	@echo "Log in with a demo NIP above and its password. Ctrl-C stops the server and the worker."
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/celery -A lms worker -Q default,transcode --concurrency 2 --loglevel INFO & \
+	  $(VENV)/bin/gunicorn lms.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - & \
+	  wait
+
+# --- check -----------------------------------------------------------------------------
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy .
+
+# pytest exits 5 when it collects no test; that is a result to read, not a crash.
+PYTEST = $(VENV)/bin/pytest
+test: setup browser lint typecheck ## ruff, mypy, migrations check and the whole suite
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PYTEST) $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "no tests collected" && exit 0; exit $$rc; }
+
+test-smoke: setup ## the suite without the browser, for a second database (the SQLite default)
+	$(PYTEST) -m "not e2e" -q $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc; }
+
+bench: setup ## every benchmark under bench/, on PostgreSQL
+	@for b in bench/[a-z]*.py; do n=$$(basename $$b .py); echo "== $$n"; $(PY) -m bench.$$n || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var/static var/celery
