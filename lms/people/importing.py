@@ -224,6 +224,14 @@ def _check_row(number: int, cells: list[Any], mapping: dict[str, int]) -> Import
 
     errors: list[str] = []
     nip = normalise_nip(get("nip"))
+    raw_nip = cells[mapping["nip"]] if mapping["nip"] < len(cells) else None
+    if isinstance(raw_nip, float) and raw_nip >= 1e15:
+        # A spreadsheet that stores an 18-digit NIP as a number keeps only ~15 digits.
+        errors.append(
+            _("NIP tersimpan sebagai angka di spreadsheet sehingga digit terakhirnya hilang; "
+              "format kolom NIP sebagai teks lalu ekspor ulang.")
+        )  # fmt: skip
+        nip = ""
     values: dict[str, Any] = {}
 
     jenis = _norm_key(get("jenis_pegawai"))
@@ -236,7 +244,8 @@ def _check_row(number: int, cells: list[Any], mapping: dict[str, int]) -> Import
     else:
         values["employment_type"] = employment_type
     try:
-        parse_nip(nip, employment_type or EmploymentType.PNS)
+        if nip or not errors:
+            parse_nip(nip, employment_type or EmploymentType.PNS)
     except ValidationError as exc:
         errors.extend(exc.messages)
 

@@ -119,7 +119,7 @@ def employees_import(
         key = tuple(p.lower() for p in row.unit_path)
         errors: list[str] = []
         # The deepest existing unit on the row's path decides whether it is in scope.
-        known = max((key[:i] for i in range(len(key) + 1) if key[:i] in units), key=len)
+        known = max((key[:i] for i in range(len(key) + 1) if key[:i] in units), key=len, default=())
         anchor = units.get(known)
         if anchor is None:  # no Pemda yet: only a system import may build the tree
             if not scope.everything:
@@ -217,8 +217,9 @@ def employees_import(
     logger.info(
         "employees imported",
         extra={
-            "file": filename, "created": result.created, "updated": result.updated,
-            "deactivated": result.deactivated, "errors": len(result.errors),
+            "import_file": filename, "rows_created": result.created,
+            "rows_updated": result.updated, "rows_deactivated": result.deactivated,
+            "rows_failed": len(result.errors),
         },
     )  # fmt: skip
     return result

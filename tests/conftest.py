@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.factories import EmployeeFactory, OrgUnitFactory, make_pemda
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings: Any, tmp_path: Path) -> None:
+    """Each test writes its files into its own MEDIA_ROOT; static files come from finders."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.STORAGES = {
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": "/media/"},
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # Hash passwords cheaply in tests: the hasher is not what is under test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def pemda(db: None) -> dict[str, Any]:
+    return make_pemda()
+
+
+@pytest.fixture
+def employee_factory(db: None) -> type[EmployeeFactory]:
+    return EmployeeFactory
+
+
+@pytest.fixture
+def org_unit_factory(db: None) -> type[OrgUnitFactory]:
+    return OrgUnitFactory
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
