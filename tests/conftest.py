@@ -12,6 +12,7 @@ from tests.factories import EmployeeFactory, OrgUnitFactory, make_pemda
 @pytest.fixture(autouse=True)
 def _isolated_files(settings: Any, tmp_path: Path) -> None:
     """Each test writes its files into its own MEDIA_ROOT; static files come from finders."""
+    (tmp_path / "media").mkdir()
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.STORAGES = {
         "default": {
@@ -27,6 +28,14 @@ def _isolated_files(settings: Any, tmp_path: Path) -> None:
 @pytest.fixture
 def pemda(db: None) -> dict[str, Any]:
     return make_pemda()
+
+
+@pytest.fixture
+def home(db: None) -> Any:
+    """The Wagtail home page, catalogue and sample course of the demo."""
+    from courses.demo import seed_demo_catalogue
+
+    return seed_demo_catalogue()
 
 
 @pytest.fixture

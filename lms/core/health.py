@@ -45,7 +45,9 @@ def _broker() -> None:
 def _storage() -> None:
     if isinstance(default_storage, FileSystemStorage):
         location = default_storage.location
-        if not (os.path.isdir(location) and os.access(location, os.W_OK)):
+        # The storage creates its folder on first save; a probe may do the same.
+        os.makedirs(location, exist_ok=True)
+        if not os.access(location, os.W_OK):
             raise RuntimeError("media folder is missing or not writable")
     else:
         default_storage.exists("healthz-probe")

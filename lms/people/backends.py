@@ -33,3 +33,10 @@ class NipOrEmailBackend(ModelBackend):
         if employee.check_password(password) and self.user_can_authenticate(employee):
             return employee
         return None
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The key failed logins are counted under: "1986 0926 ..." and "19860926..." are one NIP."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    raw = str(raw).strip()
+    return raw.lower() if "@" in raw else normalise_nip(raw)

@@ -179,9 +179,10 @@ def employees_import(
         if root is None:
             root = pemda_root_get_or_create()
             units[()] = root
+        spelled = _original_names(parsed.rows) if new_unit_keys else {}
         for key in sorted(new_unit_keys, key=len):
             parent = units[key[:-1]]
-            name = _original_name(parsed.rows, key)
+            name = spelled.get(key, key[-1])
             kind = OrgUnit.Kind.OPD if len(key) == 1 else OrgUnit.Kind.UNIT
             units[key] = parent.add_child(name=name, kind=kind)
         now = timezone.now()
@@ -244,12 +245,18 @@ def _count_changes(
     return changed, len(updates) - changed
 
 
-def _original_name(rows: list[Any], key: tuple[str, ...]) -> str:
-    """The unit's name as the file spells it (the key is lower-cased)."""
+def _original_names(rows: list[Any]) -> dict[tuple[str, ...], str]:
+    """Each unit's name as the file first spells it, keyed by its lower-cased path.
+
+    One pass over the rows: searching the rows once per new unit cost rows x units, which on
+    an export sorted by unit with ~1,500 units (schools, puskesmas) took ~18 s for 50,000 rows.
+    """
+    names: dict[tuple[str, ...], str] = {}
     for row in rows:
-        if tuple(p.lower() for p in row.unit_path[: len(key)]) == key:
-            return str(row.unit_path[len(key) - 1])
-    return key[-1]
+        lowered = tuple(p.lower() for p in row.unit_path)
+        for depth in range(1, len(lowered) + 1):
+            names.setdefault(lowered[:depth], str(row.unit_path[depth - 1]))
+    return names
 
 
 # --- Import jobs (the admin page and the Celery task) -----------------------------------
