@@ -36,9 +36,7 @@ class HomePage(Page):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         context["catalogue"] = CatalogueIndexPage.objects.live().first()
-        context["courses"] = (
-            CoursePage.objects.live().public().order_by("-first_published_at")[:6]
-        )
+        context["courses"] = CoursePage.objects.live().public().order_by("-first_published_at")[:6]
         return context
 
 

@@ -63,13 +63,17 @@ def make_pemda() -> dict[str, Any]:
     unit_a = OrgUnitFactory.child(opd_a, "Bidang SD")
     opd_b = OrgUnitFactory.child(root, "Dinas Kesehatan", OrgUnit.Kind.OPD)
     unit_b = OrgUnitFactory.child(opd_b, "Bidang P2P")
-    staff_a = [EmployeeFactory(org_unit=unit_a, full_name=f"Guru Andalas {i}") for i in range(3)]
-    staff_b = [EmployeeFactory(org_unit=unit_b, full_name=f"Perawat Bukit {i}") for i in range(3)]
-    admin_a = EmployeeFactory(org_unit=opd_a, full_name="Admin Pendidikan", is_staff=True)
+    staff_a = [
+        EmployeeFactory.create(org_unit=unit_a, full_name=f"Guru Andalas {i}") for i in range(3)
+    ]
+    staff_b = [
+        EmployeeFactory.create(org_unit=unit_b, full_name=f"Perawat Bukit {i}") for i in range(3)
+    ]
+    admin_a = EmployeeFactory.create(org_unit=opd_a, full_name="Admin Pendidikan", is_staff=True)
     role_grant(actor=None, employee=admin_a, role=Role.OPD_ADMIN, org_unit=opd_a, reason="uji")
-    auditor = EmployeeFactory(org_unit=root, full_name="Auditor BKPSDM", is_staff=True)
+    auditor = EmployeeFactory.create(org_unit=root, full_name="Auditor BKPSDM", is_staff=True)
     role_grant(actor=None, employee=auditor, role=Role.AUDITOR, reason="uji")
-    superuser = EmployeeFactory(
+    superuser = EmployeeFactory.create(
         org_unit=root, full_name="Super BKPSDM", is_staff=True, is_superuser=True
     )
     learner = staff_a[0]

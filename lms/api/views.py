@@ -1,15 +1,20 @@
+from typing import cast
+
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
 
 from lms.people import selectors
 from lms.people.models import Employee
+from lms.people.selectors import Scope
 
 from .serializers import EmployeeOutputSerializer
 
 
-def _admin_scope(request):  # type: ignore[no-untyped-def]
+def _admin_scope(request: Request) -> Scope:
     scope = selectors.scope_for(request.user)
     if not scope.is_admin_scope:
         raise PermissionDenied(_("Hanya untuk admin OPD dan auditor BKPSDM."))
@@ -22,10 +27,12 @@ class EmployeeListApi(generics.ListAPIView[Employee]):
 
     serializer_class = EmployeeOutputSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Employee]:
         scope = _admin_scope(self.request)
         return selectors.employee_list(
-            viewer=self.request.user, scope=scope, search=self.request.query_params.get("q", "")[:100]
+            viewer=cast(Employee, self.request.user),
+            scope=scope,
+            search=self.request.query_params.get("q", "")[:100],
         )
 
 
@@ -36,7 +43,9 @@ class EmployeeDetailApi(generics.RetrieveAPIView[Employee]):
         scope = _admin_scope(self.request)
         try:
             return selectors.employee_get(
-                viewer=self.request.user, nip=self.kwargs["nip"], scope=scope  # type: ignore[arg-type]
+                viewer=cast(Employee, self.request.user),
+                nip=self.kwargs["nip"],
+                scope=scope,
             )
         except Employee.DoesNotExist:
             raise NotFound(_("Pegawai tidak ditemukan.")) from None

@@ -1,3 +1,3 @@
-def only_api_paths(endpoints):  # type: ignore[no-untyped-def]
+def only_api_paths(endpoints):
     """drf-spectacular hook: describe Sinau's /api/ only, not Wagtail's internal admin API."""
     return [ep for ep in endpoints if ep[0].startswith("/api/")]

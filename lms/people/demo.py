@@ -87,7 +87,8 @@ def _nip(rng: random.Random, sequence: int, pppk: bool) -> str:
     birth = dt.date(1965, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 35))
     sex = rng.choice("12")
     if pppk:
-        return f"{birth:%Y%m%d}{rng.randrange(2022, 2026)}{rng.randrange(1, 30):02d}{sex}{sequence:03d}"
+        year, contract = rng.randrange(2022, 2026), rng.randrange(1, 30)
+        return f"{birth:%Y%m%d}{year}{contract:02d}{sex}{sequence:03d}"
     year = min(birth.year + rng.randrange(20, 30), 2025)
     return f"{birth:%Y%m%d}{year}{rng.randrange(1, 13):02d}{sex}{sequence:03d}"
 

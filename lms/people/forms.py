@@ -18,7 +18,9 @@ class LoginForm(AuthenticationForm):
 
 
 class EmployeeFilterForm(forms.Form):
-    q = forms.CharField(label=_("Cari nama, NIP, email atau jabatan"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("Cari nama, NIP, email atau jabatan"), required=False, max_length=100
+    )
     unit = forms.ModelChoiceField(
         label=_("Unit kerja"), queryset=OrgUnit.objects.none(), required=False
     )
@@ -28,7 +30,7 @@ class EmployeeFilterForm(forms.Form):
         choices=[("", _("Semua")), ("active", _("Aktif")), ("inactive", _("Nonaktif"))],
     )
 
-    def __init__(self, *args, units=None, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         if units is not None:
             self.fields["unit"].queryset = units  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ before any row is considered, and a bad row becomes a ``RowError`` with its numb
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import zipfile
@@ -16,6 +17,7 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import PANGKAT, PPPK_GOLONGAN, EmploymentType, JabatanKind
@@ -142,7 +144,7 @@ def _iter_xlsx(data: bytes) -> Iterator[list[Any]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(_("Berkas XLSX rusak atau bukan XLSX.")) from exc
+        raise ImportFileError(_("Berkas rusak atau bukan XLSX.")) from exc
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
@@ -217,7 +219,9 @@ def normalise_golongan(text: str) -> str | None:
     return None
 
 
-def _check_row(number: int, cells: list[Any], mapping: dict[str, int]) -> ImportRow | RowError:
+def _check_row(
+    number: int, cells: list[Any], mapping: dict[str, int], today: dt.date
+) -> ImportRow | RowError:
     def get(name: str) -> str:
         index = mapping.get(name)
         return _cell(cells[index]) if index is not None and index < len(cells) else ""
@@ -245,7 +249,7 @@ def _check_row(number: int, cells: list[Any], mapping: dict[str, int]) -> Import
         values["employment_type"] = employment_type
     try:
         if nip or not errors:
-            parse_nip(nip, employment_type or EmploymentType.PNS)
+            parse_nip(nip, employment_type or EmploymentType.PNS, today=today)
     except ValidationError as exc:
         errors.extend(exc.messages)
 
@@ -332,12 +336,13 @@ def parse_employee_file(
     parsed = ParsedFile(columns=set(mapping))
     first_row: dict[str, int] = {}
     body = list(table)
+    today = timezone.localdate()
     for done, (number, cells) in enumerate(body, start=1):
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, len(body))
         if not any(_cell(c) for c in cells):
             continue
-        result = _check_row(number, cells, mapping)
+        result = _check_row(number, cells, mapping, today)
         if isinstance(result, ImportRow):
             if result.nip in first_row:
                 parsed.errors.append(

@@ -33,7 +33,7 @@ class OrgUnit(MP_Node):
 
     class Meta:
         verbose_name = _("unit organisasi")
-        verbose_name_plural = _("unit organisasi")
+        verbose_name_plural = _("daftar unit organisasi")
         ordering = ["path"]
 
     def __str__(self) -> str:
@@ -125,7 +125,7 @@ class Employee(AbstractBaseUser, PermissionsMixin):
         _("NIP"),
         max_length=18,
         unique=True,
-        help_text=_("18 angka tanpa spasi: NIP untuk PNS/CPNS, NI PPPK untuk PPPK."),
+        help_text=_("18 digit tanpa spasi: NIP untuk PNS/CPNS, NI PPPK untuk PPPK."),
     )
     full_name = models.CharField(_("nama lengkap"), max_length=255)
     gelar_depan = models.CharField(_("gelar depan"), max_length=50, blank=True)
@@ -164,7 +164,7 @@ class Employee(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         verbose_name = _("pegawai")
-        verbose_name_plural = _("pegawai")
+        verbose_name_plural = _("daftar pegawai")
         ordering = ["full_name", "nip"]
         constraints = [
             models.UniqueConstraint(
@@ -176,7 +176,7 @@ class Employee(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=models.Q(nip__regex=r"^[0-9]{18}$"),
                 name="employee_nip_18_digits",
-                violation_error_message=_("NIP harus 18 angka."),
+                violation_error_message=_("NIP harus 18 digit."),
             ),
         ]
         indexes = [models.Index(fields=["org_unit", "is_active"])]
@@ -217,7 +217,7 @@ class Employee(AbstractBaseUser, PermissionsMixin):
 
     @property
     def nip_display(self) -> str:
-        """As SK documents print it: ``19860926 201505 1 001`` (PPPK: ``19900913 2025 24 2 014``)."""
+        """As an SK prints it: ``19860926 201505 1 001``; PPPK ``19900913 2025 24 2 014``."""
         n = self.nip
         if self.employment_type in (EmploymentType.PPPK, EmploymentType.PPPK_PW):
             return f"{n[:8]} {n[8:12]} {n[12:14]} {n[14]} {n[15:]}"
@@ -260,7 +260,7 @@ class RoleAssignment(TimeStampedModel):
 
     class Meta:
         verbose_name = _("penugasan peran")
-        verbose_name_plural = _("penugasan peran")
+        verbose_name_plural = _("daftar penugasan peran")
         constraints = [
             models.UniqueConstraint(
                 fields=["employee", "role", "org_unit"], name="role_assignment_unique"
@@ -318,7 +318,7 @@ class EmployeeImport(TimeStampedModel):
 
     class Meta:
         verbose_name = _("impor pegawai")
-        verbose_name_plural = _("impor pegawai")
+        verbose_name_plural = _("daftar impor pegawai")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

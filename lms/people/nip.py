@@ -56,14 +56,14 @@ def parse_nip(nip: str, employment_type: str, *, today: dt.date | None = None) -
     today = today or timezone.localdate()
     if len(nip) != 18 or not nip.isdigit():
         raise ValidationError(
-            _("NIP harus 18 angka (ditemukan %(count)d karakter).") % {"count": len(nip)},
+            _("NIP harus 18 digit (ditemukan %(count)d karakter).") % {"count": len(nip)},
             code="nip_length",
         )
     try:
         birth = dt.date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError:
         raise ValidationError(
-            _("NIP: tanggal lahir %(value)s bukan tanggal yang ada.") % {"value": nip[0:8]},
+            _("NIP: tanggal lahir %(value)s bukan tanggal yang valid.") % {"value": nip[0:8]},
             code="nip_birth_date",
         ) from None
     if birth.year < EARLIEST_BIRTH_YEAR or _add_years(birth, ADULT_AGE) > today:
@@ -75,8 +75,7 @@ def parse_nip(nip: str, employment_type: str, *, today: dt.date | None = None) -
     sex = nip[14]
     if sex not in ("1", "2"):
         raise ValidationError(
-            _("NIP: digit jenis kelamin (ke-15) harus 1 atau 2, bukan %(value)s.")
-            % {"value": sex},
+            _("NIP: digit jenis kelamin (ke-15) harus 1 atau 2, bukan %(value)s.") % {"value": sex},
             code="nip_sex",
         )
     sequence = int(nip[15:18])

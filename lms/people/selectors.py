@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from .models import Employee, EmployeeImport, OrgUnit, Role, RoleAssignment
@@ -36,15 +37,13 @@ class Scope:
         return q
 
 
-def scope_for(viewer: Employee | None) -> Scope:
+def scope_for(viewer: Employee | AnonymousUser | None) -> Scope:
     """One query: the viewer's roles decide their scope."""
-    if viewer is None or not viewer.is_authenticated:
+    if viewer is None or not isinstance(viewer, Employee):
         return Scope()
     if viewer.is_superuser:
         return Scope(everything=True, own_id=viewer.pk, can_change=True)
-    assignments = list(
-        RoleAssignment.objects.filter(employee=viewer).select_related("org_unit")
-    )
+    assignments = list(RoleAssignment.objects.filter(employee=viewer).select_related("org_unit"))
     roles = frozenset(a.role for a in assignments)
     if Role.AUDITOR in roles:
         return Scope(everything=True, own_id=viewer.pk, can_change=False, roles=roles)

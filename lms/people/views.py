@@ -19,7 +19,7 @@ from lms.core.audit import audit_record
 
 from . import selectors, services
 from .forms import EmployeeFilterForm, EmployeeImportForm, LoginForm
-from .models import Employee, EmployeeImport
+from .models import Employee
 from .selectors import Scope
 
 PAGE_SIZE = 50
@@ -32,7 +32,7 @@ class LoginView(auth_views.LoginView):
 
 
 def _admin_scope(request: HttpRequest) -> Scope:
-    scope = selectors.scope_for(request.user)  # type: ignore[arg-type]
+    scope = selectors.scope_for(request.user)
     if not scope.is_admin_scope:
         raise PermissionDenied(_("Halaman ini untuk admin OPD dan auditor BKPSDM."))
     return scope
@@ -126,7 +126,7 @@ def employee_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 def _import_scope(request: HttpRequest) -> Scope:
-    scope = selectors.scope_for(request.user)  # type: ignore[arg-type]
+    scope = selectors.scope_for(request.user)
     if not scope.can_change:
         raise PermissionDenied(_("Impor pegawai hanya untuk admin OPD dan superuser BKPSDM."))
     return scope

@@ -9,24 +9,24 @@ from .selectors import scope_for
 class ScopedMenuItem(MenuItem):
     """Shown to those whose role gives them an admin scope (OPD admins, auditors, superusers)."""
 
-    def __init__(self, *args, needs_change: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, needs_change: bool = False, **kwargs):
         self.needs_change = needs_change
         super().__init__(*args, **kwargs)
 
-    def is_shown(self, request):  # type: ignore[no-untyped-def]
+    def is_shown(self, request):
         scope = scope_for(request.user)
         return scope.can_change if self.needs_change else scope.is_admin_scope
 
 
 @hooks.register("register_admin_menu_item")
-def employees_menu_item():  # type: ignore[no-untyped-def]
+def employees_menu_item():
     return ScopedMenuItem(
         _("Pegawai"), reverse("people:employee_list"), icon_name="group", order=900
     )
 
 
 @hooks.register("register_admin_menu_item")
-def import_menu_item():  # type: ignore[no-untyped-def]
+def import_menu_item():
     return ScopedMenuItem(
         _("Impor pegawai"), reverse("people:import_new"), icon_name="upload",
         order=901, needs_change=True,

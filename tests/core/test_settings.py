@@ -56,7 +56,9 @@ def test_debug_is_off_unless_asked_for() -> None:
     code = "from django.conf import settings; print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)"
     result = manage("shell", "-v", "0", "-c", code, env=clean_env(SECRET_KEY=PROD_KEY))
     assert result.stdout.split() == ["False", "False"], result.stderr
-    result = manage("shell", "-v", "0", "-c", code, env=clean_env(SECRET_KEY=PROD_KEY, SINAU_HTTPS="1"))
+    result = manage(
+        "shell", "-v", "0", "-c", code, env=clean_env(SECRET_KEY=PROD_KEY, SINAU_HTTPS="1")
+    )
     assert result.stdout.split() == ["False", "True"], result.stderr
 
 
@@ -77,7 +79,8 @@ def test_debug_is_off_unless_asked_for() -> None:
 )
 def test_environment_selects_the_services(env: dict[str, str], expected: str) -> None:
     code = (
-        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'].split('.')[-1],"
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'].split('.')[-1],"
         " s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'].split('.')[-1],"
         " s.STORAGES['default']['BACKEND'].split('.')[-1])"
     )
@@ -88,7 +91,7 @@ def test_environment_selects_the_services(env: dict[str, str], expected: str) ->
     assert result.stdout.strip() == expected, result.stderr
 
 
-def test_production_responses_carry_security_headers(client, db, settings) -> None:  # type: ignore[no-untyped-def]
+def test_production_responses_carry_security_headers(client, db, settings) -> None:
     response = client.get("/masuk/")
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp

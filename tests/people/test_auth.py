@@ -12,9 +12,7 @@ LOGIN = "people:login"
 
 
 def post_login(client: Client, username: str, password: str, ip: str = "10.0.0.7") -> Any:
-    return client.post(
-        reverse(LOGIN), {"username": username, "password": password}, REMOTE_ADDR=ip
-    )
+    return client.post(reverse(LOGIN), {"username": username, "password": password}, REMOTE_ADDR=ip)
 
 
 def test_login_with_nip_as_printed_on_an_sk(
@@ -70,7 +68,9 @@ def test_wagtail_admin_login_is_throttled_too(client: Client, pemda: dict[str, A
     assert response.status_code == 429
 
 
-@pytest.mark.parametrize(("path", "logged_in"), [("/masuk/", False), ("/", True), ("/", False), ("/akun/", True)])
+@pytest.mark.parametrize(
+    ("path", "logged_in"), [("/masuk/", False), ("/", True), ("/", False), ("/akun/", True)]
+)
 def test_public_pages_query_count(
     client: Client, pemda: dict[str, Any], home: Any, path: str, logged_in: bool,
     django_assert_max_num_queries: Any,

@@ -99,7 +99,7 @@ def test_bad_rows_are_reported_by_row_number_while_good_rows_go_in() -> None:
     assert result.created == 2
     by_row = {e.number: " ".join(e.errors) for e in result.errors}
     assert sorted(by_row) == [3, 4, 6, 7, 8, 9]
-    assert "18 angka" in by_row[3]
+    assert "18 digit" in by_row[3]
     assert "NAMA kosong" in by_row[4]
     assert "baris 2" in by_row[6]
     assert "GOLONGAN" in by_row[7]
@@ -235,7 +235,9 @@ def test_opd_admin_full_import_deactivates_only_inside_their_opd(pemda: dict[str
     result = run(csv_bytes([keep]), actor=pemda["admin_a"], deactivate_missing=True)
     assert result.deactivated == 2  # the two other teachers; never the admin themself
     assert Employee.objects.filter(is_active=False).count() == 2
-    assert all(e.is_active for e in Employee.objects.filter(pk__in=[s.pk for s in pemda["staff_b"]]))
+    assert all(
+        e.is_active for e in Employee.objects.filter(pk__in=[s.pk for s in pemda["staff_b"]])
+    )
     pemda["admin_a"].refresh_from_db()
     assert pemda["admin_a"].is_active
 

@@ -73,7 +73,7 @@ def test_pppk_numbers_still_check_length_birth_date_and_sex(nip: str) -> None:
         parse_nip(nip, "PPPK_PW", today=TODAY)
 
 
-def test_employee_model_refuses_a_bad_nip(employee_factory) -> None:  # type: ignore[no-untyped-def]
+def test_employee_model_refuses_a_bad_nip(employee_factory) -> None:
     employee = employee_factory.build(nip="198602302015051001")
     with pytest.raises(ValidationError) as excinfo:
         employee.full_clean()

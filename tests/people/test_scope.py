@@ -39,7 +39,9 @@ def test_selector_keeps_the_neighbour_out(pemda: dict[str, Any]) -> None:
     assert set(selectors.employee_list(viewer=pemda["learner"])) == {pemda["learner"]}
 
 
-def test_opd_admin_list_and_search_show_only_their_opd(client: Client, pemda: dict[str, Any]) -> None:
+def test_opd_admin_list_and_search_show_only_their_opd(
+    client: Client, pemda: dict[str, Any]
+) -> None:
     login(client, pemda["admin_a"])
     response = client.get(reverse("people:employee_list"))
     assert response.status_code == 200
@@ -114,7 +116,9 @@ def test_api_is_scoped_too(client: Client, pemda: dict[str, Any]) -> None:
     assert neighbour.status_code == 404
 
 
-def test_opd_admin_cannot_open_a_neighbours_import_job(client: Client, pemda: dict[str, Any]) -> None:
+def test_opd_admin_cannot_open_a_neighbours_import_job(
+    client: Client, pemda: dict[str, Any]
+) -> None:
     from django.core.files.base import ContentFile
 
     from lms.people.models import EmployeeImport
@@ -147,7 +151,12 @@ def test_detail_export_and_api_query_counts(
     login(client, pemda["admin_a"])
     client.get("/")
     with django_assert_max_num_queries(8):
-        assert client.get(reverse("people:employee_detail", args=[pemda["staff_a"][0].nip])).status_code == 200
+        assert (
+            client.get(
+                reverse("people:employee_detail", args=[pemda["staff_a"][0].nip])
+            ).status_code
+            == 200
+        )
     with django_assert_max_num_queries(12):
         export_nips(client)
     with django_assert_max_num_queries(8):

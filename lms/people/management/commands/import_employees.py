@@ -10,7 +10,9 @@ from lms.people.services import employee_import_run
 
 
 class Command(BaseCommand):
-    help = "Import employees and org units from a SIASN-shaped CSV or XLSX file (idempotent by NIP)."
+    help = (
+        "Import employees and org units from a SIASN-shaped CSV or XLSX file (idempotent by NIP)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", type=Path)
@@ -52,6 +54,8 @@ class Command(BaseCommand):
             f"{verb}created, {done.error_count} rows with errors"
         )
         for error in done.row_errors[:50]:
-            self.stdout.write(f"  row {error['row']} ({error['nip'] or '-'}): {' '.join(error['errors'])}")
+            self.stdout.write(
+                f"  row {error['row']} ({error['nip'] or '-'}): {' '.join(error['errors'])}"
+            )
         if done.error_count > 50:
             self.stdout.write(f"  ... and {done.error_count - 50} more")
