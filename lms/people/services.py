@@ -13,19 +13,21 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.core.audit import audit_record
 
-from .importing import ImportFileError, RowError, parse_employee_file
+from .importing import ImportFileError, ParsedFile, RowError, parse_employee_file
 from .models import ROLE_GROUPS, Employee, EmployeeImport, OrgUnit, Role, RoleAssignment
 from .selectors import Scope, scope_for
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+# pg_advisory_xact_lock key for employee imports (any constant bigint unique to this use)
+IMPORT_LOCK_KEY = 7_146_201_001
 MAX_STORED_ROW_ERRORS = 1000
 # Fields an import may set; a column the file lacks leaves its field as it is.
 IMPORT_FIELDS = (
@@ -102,6 +104,44 @@ def employees_import(
     if not scope.can_change:
         raise PermissionDenied(_("Anda tidak berwenang mengimpor pegawai."))
     parsed = parse_employee_file(fileobj, filename, progress=progress)
+    with transaction.atomic():
+        if not dry_run:
+            _lock_imports()
+        result = _import_parsed(
+            parsed, scope=scope, actor=actor, dry_run=dry_run,
+            deactivate_missing=deactivate_missing,
+        )  # fmt: skip
+    if not dry_run:
+        logger.info(
+            "employees imported",
+            extra={
+                "import_file": filename, "rows_created": result.created,
+                "rows_updated": result.updated, "rows_deactivated": result.deactivated,
+                "rows_failed": len(result.errors),
+            },
+        )  # fmt: skip
+    return result
+
+
+def _lock_imports() -> None:
+    """One import writes at a time: two imports of one file must not both create a NIP.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: the IMMEDIATE transaction
+    already holds the database write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+
+
+def _import_parsed(
+    parsed: ParsedFile,
+    *,
+    scope: Scope,
+    actor: Employee | None,
+    dry_run: bool,
+    deactivate_missing: bool,
+) -> ImportResult:
     result = ImportResult(dry_run=dry_run, total=parsed.total, errors=list(parsed.errors))
 
     root = pemda_root()
@@ -179,54 +219,45 @@ def employees_import(
         result.updated, result.unchanged = _count_changes(updates, units)
         return result
 
-    with transaction.atomic():
-        if root is None:
-            root = pemda_root_get_or_create()
-            units[()] = root
-        spelled = _original_names(parsed.rows) if new_unit_keys else {}
-        for key in sorted(new_unit_keys, key=len):
-            parent = units[key[:-1]]
-            name = spelled.get(key, key[-1])
-            kind = OrgUnit.Kind.OPD if len(key) == 1 else OrgUnit.Kind.UNIT
-            units[key] = parent.add_child(name=name, kind=kind)
-        now = timezone.now()
-        new_employees = []
-        for row, key in creates:
-            employee = Employee(
-                nip=row.nip, org_unit_id=units[key].pk, is_active=True, date_joined=now,
-                # Imported staff sign in by SSO or set a password by reset; no guessable default.
-                password=_unusable_password(), **row.values,
-            )  # fmt: skip
-            new_employees.append(employee)
-        Employee.objects.bulk_create(new_employees, batch_size=BATCH_SIZE)
-        result.created = len(new_employees)
+    if root is None:
+        root = pemda_root_get_or_create()
+        units[()] = root
+    spelled = _original_names(parsed.rows) if new_unit_keys else {}
+    for key in sorted(new_unit_keys, key=len):
+        parent = units[key[:-1]]
+        name = spelled.get(key, key[-1])
+        kind = OrgUnit.Kind.OPD if len(key) == 1 else OrgUnit.Kind.UNIT
+        units[key] = parent.add_child(name=name, kind=kind)
+    now = timezone.now()
+    new_employees = []
+    for row, key in creates:
+        employee = Employee(
+            nip=row.nip, org_unit_id=units[key].pk, is_active=True, date_joined=now,
+            # Imported staff sign in by SSO or set a password by reset; no guessable default.
+            password=_unusable_password(), **row.values,
+        )  # fmt: skip
+        new_employees.append(employee)
+    Employee.objects.bulk_create(new_employees, batch_size=BATCH_SIZE)
+    result.created = len(new_employees)
 
-        changed: list[Employee] = []
-        changed_fields: set[str] = set()
-        for row, key, current in updates:
-            wanted = {**row.values, "org_unit_id": units[key].pk, "is_active": True}
-            diff = {f: v for f, v in wanted.items() if current[f] != v}
-            if not diff:
-                result.unchanged += 1
-                continue
-            changed.append(Employee(pk=current["id"], **{**_current_fields(current), **diff}))
-            changed_fields.update(diff)
-        if changed:
-            Employee.objects.bulk_update(changed, sorted(changed_fields), batch_size=BATCH_SIZE)
-        result.updated = len(changed)
+    changed: list[Employee] = []
+    changed_fields: set[str] = set()
+    for row, key, current in updates:
+        wanted = {**row.values, "org_unit_id": units[key].pk, "is_active": True}
+        diff = {f: v for f, v in wanted.items() if current[f] != v}
+        if not diff:
+            result.unchanged += 1
+            continue
+        changed.append(Employee(pk=current["id"], **{**_current_fields(current), **diff}))
+        changed_fields.update(diff)
+    if changed:
+        Employee.objects.bulk_update(changed, sorted(changed_fields), batch_size=BATCH_SIZE)
+    result.updated = len(changed)
 
-        for start in range(0, len(to_deactivate), BATCH_SIZE):
-            Employee.objects.filter(pk__in=to_deactivate[start : start + BATCH_SIZE]).update(
-                is_active=False
-            )
-    logger.info(
-        "employees imported",
-        extra={
-            "import_file": filename, "rows_created": result.created,
-            "rows_updated": result.updated, "rows_deactivated": result.deactivated,
-            "rows_failed": len(result.errors),
-        },
-    )  # fmt: skip
+    for start in range(0, len(to_deactivate), BATCH_SIZE):
+        Employee.objects.filter(pk__in=to_deactivate[start : start + BATCH_SIZE]).update(
+            is_active=False
+        )
     return result
 
 

@@ -159,16 +159,17 @@ def test_upload_while_the_broker_is_down_fails_the_job_not_the_request(
     client: Client, pemda: dict[str, Any], django_capture_on_commit_callbacks: Any
 ) -> None:
     conf: Any = celery_app.conf
-    original, old_retry = conf.broker_url, conf.task_publish_retry
-    # A real unreachable broker (nothing listens on port 1), with no publish retries.
-    conf.broker_url, conf.task_publish_retry = "redis://127.0.0.1:1/0", False
+    original, old_retry = conf.get("broker_write_url"), conf.task_publish_retry
+    # A real unreachable broker (nothing listens on port 1), with no publish retries. The
+    # write URL, because Celery lets a CELERY_BROKER_URL environment variable beat broker_url.
+    conf.broker_write_url, conf.task_publish_retry = "redis://127.0.0.1:1/0", False
     _reset_producer_pools()
     client.force_login(pemda["admin_a"])
     try:
         with django_capture_on_commit_callbacks(execute=True):
             response = upload(client, csv_bytes([row(valid_nip(sequence=51), "X", "Dinas")]))
     finally:
-        conf.broker_url, conf.task_publish_retry = original, old_retry
+        conf.broker_write_url, conf.task_publish_retry = original, old_retry
         _reset_producer_pools()
     assert response.status_code == 302
     job = EmployeeImport.objects.get()
