@@ -47,7 +47,7 @@ worker: setup ## a Celery worker on both queues
 	$(VENV)/bin/celery -A lms worker -Q default,transcode --concurrency 2 --loglevel INFO
 
 web: setup
-	$(VENV)/bin/gunicorn lms.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	GUNICORN_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn lms.wsgi -c deploy/gunicorn.conf.py
 
 run: demo ## migrate, load the demo Pemda, serve on 127.0.0.1:8000 with a worker
 	@echo
@@ -55,7 +55,7 @@ run: demo ## migrate, load the demo Pemda, serve on 127.0.0.1:8000 with a worker
 	@echo "Log in with a demo NIP above and its password. Ctrl-C stops the server and the worker."
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(VENV)/bin/celery -A lms worker -Q default,transcode --concurrency 2 --loglevel INFO & \
-	  $(VENV)/bin/gunicorn lms.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - & \
+	  GUNICORN_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn lms.wsgi -c deploy/gunicorn.conf.py & \
 	  wait
 
 # --- check -----------------------------------------------------------------------------
