@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -6,15 +8,29 @@ from .models import OrgUnit
 
 
 class LoginForm(AuthenticationForm):
+    # No autofocus: keyboard and screen-reader users start at the skip link and the heading.
     username = forms.CharField(
         label=_("NIP atau email"),
         max_length=254,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Kata sandi"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     error_messages = {
         "invalid_login": _("NIP/email atau kata sandi salah."),
         "inactive": _("Akun ini tidak aktif. Hubungi admin OPD Anda."),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # AuthenticationForm narrows the field to the NIP's 18 characters, which would cut
+        # off an email or a NIP typed with the spaces an SK prints.
+        username = self.fields["username"]
+        username.max_length = 254  # type: ignore[attr-defined]
+        username.widget.attrs["maxlength"] = "254"
 
 
 class EmployeeFilterForm(forms.Form):
