@@ -30,11 +30,30 @@ def pemda(db: None) -> dict[str, Any]:
     return make_pemda()
 
 
+def ensure_wagtail_root() -> None:
+    """Wagtail's migrations create its locale and root page; a transactional test's flush
+    removes them, so tests that build pages after one put them back."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Collection, Locale, Page
+
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    if Page.get_first_root_node() is None:
+        locale, _created = Locale.objects.get_or_create(language_code="id")
+        Page.add_root(
+            instance=Page(
+                title="Root", slug="root", locale=locale,
+                content_type=ContentType.objects.get_for_model(Page),
+            )
+        )  # fmt: skip
+
+
 @pytest.fixture
 def home(db: None) -> Any:
     """The Wagtail home page, catalogue and sample course of the demo."""
     from courses.demo import seed_demo_catalogue
 
+    ensure_wagtail_root()
     return seed_demo_catalogue()
 
 

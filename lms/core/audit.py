@@ -20,7 +20,7 @@ SINAU_ACTIONS: dict[str, tuple[str, str]] = {
     "sinau.people.import": ("Impor pegawai", "Impor pegawai dijalankan"),
     "sinau.people.role_grant": ("Peran diberikan", "Peran diberikan"),
     "sinau.people.role_revoke": ("Peran dicabut", "Peran dicabut"),
-    "sinau.people.deactivate": ("Pegawai dinonaktifkan", "Pegawai dinonaktifkan"),
+    "sinau.people.update": ("Data pegawai diubah", "Data pegawai diubah"),
     "sinau.people.export": ("Ekspor pegawai", "Data pegawai diekspor"),
 }
 

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import OrgUnit
+from .models import Employee, OrgUnit
 
 
 class LoginForm(AuthenticationForm):
@@ -68,3 +68,24 @@ class EmployeeImportForm(forms.Form):
         label=_("Impor penuh: nonaktifkan pegawai dalam lingkup saya yang tidak ada di berkas"),
         required=False,
     )
+
+
+class EmployeeForm(forms.ModelForm[Employee]):
+    reason = forms.CharField(
+        label=_("Alasan perubahan"),
+        max_length=500,
+        help_text=_("Misalnya nomor SK mutasi atau permintaan pegawai. Dicatat di log audit."),
+    )
+
+    class Meta:
+        model = Employee
+        fields = [
+            "full_name", "gelar_depan", "gelar_belakang", "email", "phone", "golongan",
+            "jabatan", "jabatan_kind", "org_unit", "is_active",
+        ]  # fmt: skip
+
+    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["org_unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["org_unit"].required = True

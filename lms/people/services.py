@@ -474,3 +474,50 @@ def role_revoke(*, actor: Employee | None, assignment: RoleAssignment, reason: s
             actor=actor, action="sinau.people.role_revoke", instance=employee,
             reason=reason, data={"role": role},
         )  # fmt: skip
+
+
+# --- Editing one employee ---------------------------------------------------------------
+
+EDITABLE_FIELDS = (
+    "full_name", "gelar_depan", "gelar_belakang", "email", "phone", "golongan",
+    "jabatan", "jabatan_kind", "org_unit", "is_active",
+)  # fmt: skip
+
+
+def employee_update(
+    *, actor: Employee, employee: Employee, data: dict[str, Any], reason: str
+) -> Employee:
+    """Change an employee's record, inside the actor's scope, and audit what changed and why."""
+    scope = scope_for(actor)
+    if not scope.can_change:
+        raise PermissionDenied(_("Anda tidak berwenang mengubah data pegawai."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Alasan perubahan wajib diisi.")})
+    with transaction.atomic():
+        # Lock and re-read: the form may have been filled while an import moved the employee.
+        current = Employee.objects.select_for_update(of=("self",)).select_related("org_unit")
+        employee = current.get(pk=employee.pk)
+        if employee.org_unit and not scope.covers_path(employee.org_unit.path):
+            raise PermissionDenied(_("Pegawai ini di luar lingkup Anda."))
+        new_unit = data.get("org_unit", employee.org_unit)
+        if new_unit is not None and not scope.covers_path(new_unit.path):
+            raise ValidationError({"org_unit": _("Unit kerja ini di luar lingkup Anda.")})
+        if employee.pk == actor.pk and data.get("is_active") is False:
+            raise ValidationError({"is_active": _("Anda tidak dapat menonaktifkan akun sendiri.")})
+        before = {f: getattr(employee, f) for f in EDITABLE_FIELDS}
+        for field_name in EDITABLE_FIELDS:
+            if field_name in data:
+                setattr(employee, field_name, data[field_name])
+        employee.full_clean()
+        changes = {
+            f: [str(before[f]), str(getattr(employee, f))]
+            for f in EDITABLE_FIELDS
+            if before[f] != getattr(employee, f)
+        }
+        if changes:
+            employee.save()
+            audit_record(
+                actor=actor, action="sinau.people.update", instance=employee,
+                reason=reason, data={"changes": changes},
+            )  # fmt: skip
+    return employee

@@ -12,6 +12,7 @@ urlpatterns = [
     path("kelola/pegawai/", views.employee_list, name="employee_list"),
     path("kelola/pegawai/ekspor.csv", views.employee_export, name="employee_export"),
     path("kelola/pegawai/<str:nip>/", views.employee_detail, name="employee_detail"),
+    path("kelola/pegawai/<str:nip>/ubah/", views.employee_edit, name="employee_edit"),
     path("kelola/impor/", views.import_new, name="import_new"),
     path("kelola/impor/<int:pk>/", views.import_detail, name="import_detail"),
     path("kelola/impor/<int:pk>/terapkan/", views.import_apply, name="import_apply"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from lms.core.audit import audit_record
 
 from . import selectors, services
-from .forms import EmployeeFilterForm, EmployeeImportForm, LoginForm
+from .forms import EmployeeFilterForm, EmployeeForm, EmployeeImportForm, LoginForm
 from .models import Employee
 from .selectors import Scope
 
@@ -83,7 +83,40 @@ def employee_detail(request: HttpRequest, nip: str) -> HttpResponse:
     except Employee.DoesNotExist:
         raise Http404(_("Pegawai tidak ditemukan.")) from None
     roles = selectors.employee_roles(employee=employee)
-    return render(request, "people/employee_detail.html", {"employee": employee, "roles": roles})
+    return render(
+        request,
+        "people/employee_detail.html",
+        {"employee": employee, "roles": roles, "can_change": scope.can_change},
+    )
+
+
+@login_required
+def employee_edit(request: HttpRequest, nip: str) -> HttpResponse:
+    scope = _admin_scope(request)
+    if not scope.can_change:
+        raise PermissionDenied(_("Auditor hanya dapat membaca data pegawai."))
+    viewer: Employee = request.user  # type: ignore[assignment]
+    try:
+        employee = selectors.employee_get(viewer=viewer, nip=nip, scope=scope)
+    except Employee.DoesNotExist:
+        raise Http404(_("Pegawai tidak ditemukan.")) from None
+    units = selectors.org_unit_list(viewer=viewer, scope=scope)
+    # The form works on a copy, so a refused change never touches the object we render.
+    form = EmployeeForm(
+        request.POST or None, instance=Employee.objects.get(pk=employee.pk), units=units
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in EmployeeForm.Meta.fields}
+        try:
+            services.employee_update(
+                actor=viewer, employee=employee, data=data, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Data pegawai disimpan."))
+            return redirect("people:employee_detail", nip=employee.nip)
+    return render(request, "people/employee_edit.html", {"employee": employee, "form": form})
 
 
 class _Echo:

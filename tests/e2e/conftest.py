@@ -23,6 +23,7 @@ from playwright.sync_api import (
 
 from courses.demo import seed_demo_catalogue
 from lms.people.demo import ACCOUNTS, DemoAccount, seed_demo_pemda
+from tests.conftest import ensure_wagtail_root
 
 # Playwright's sync API keeps an event loop on the main thread, so Django would refuse every
 # ORM call the tests make there. Nothing here is really async: the server runs in its own thread.
@@ -121,6 +122,7 @@ def _e2e_files(settings: Any, tmp_path: Path) -> None:
 @pytest.fixture
 def demo(live_server: Any) -> dict[str, DemoAccount]:
     """The demo Pemda and catalogue, keyed by account label; live_server brings transactional_db."""
+    ensure_wagtail_root()
     seed_demo_pemda(employees=30)
     seed_demo_catalogue()
     return {account.label: account for account in ACCOUNTS}

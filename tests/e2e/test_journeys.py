@@ -15,9 +15,9 @@ from .conftest import DESKTOP, PHONE, Tab
 
 pytestmark = [
     pytest.mark.e2e,
-    # The live server needs real commits; serialized rollback brings back Wagtail's root page,
-    # locale and collection, which the flush after each test would otherwise remove.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The live server needs real commits. The flush after each test removes Wagtail's root
+    # page, locale and collection; the demo fixture puts them back (ensure_wagtail_root).
+    pytest.mark.django_db(transaction=True),
 ]
 
 LEARNER = "Peserta"
