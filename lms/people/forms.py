@@ -4,7 +4,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import Employee, OrgUnit
+from .models import Employee, OrgUnit, Role
+from .nip import normalise_nip
 
 
 class LoginForm(AuthenticationForm):
@@ -89,3 +90,33 @@ class EmployeeForm(forms.ModelForm[Employee]):
         if units is not None:
             self.fields["org_unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["org_unit"].required = True
+
+
+class RoleGrantForm(forms.Form):
+    nip = forms.CharField(label=_("NIP pegawai"), max_length=30)
+    role = forms.ChoiceField(label=_("Peran"), choices=Role.choices)
+    org_unit = forms.ModelChoiceField(
+        label=_("Lingkup unit (untuk admin OPD)"),
+        queryset=OrgUnit.objects.filter(depth__lte=3).order_by("path"),
+        required=False,
+    )
+    reason = forms.CharField(label=_("Alasan"), max_length=500, help_text=_("Misalnya nomor SK."))
+
+    def clean_nip(self) -> Employee:
+        nip = normalise_nip(self.cleaned_data["nip"])
+        employee = Employee.objects.filter(nip=nip, is_active=True).first()
+        if employee is None:
+            raise forms.ValidationError(
+                _("Tidak ada pegawai aktif dengan NIP %(nip)s.") % {"nip": nip}
+            )
+        return employee
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("role") == Role.OPD_ADMIN and not data.get("org_unit"):
+            self.add_error("org_unit", _("Admin OPD harus punya lingkup unit."))
+        return data
+
+
+class RoleRevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan pencabutan"), max_length=500)

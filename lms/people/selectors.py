@@ -107,3 +107,15 @@ def employee_import_list(*, viewer: Employee) -> QuerySet[EmployeeImport]:
 
 def employee_roles(*, employee: Employee) -> QuerySet[RoleAssignment]:
     return RoleAssignment.objects.filter(employee=employee).select_related("org_unit")
+
+
+def role_assignment_list(
+    *, viewer: Employee, scope: Scope | None = None
+) -> QuerySet[RoleAssignment]:
+    """Who holds which role: for superusers and auditors (everything scope) only."""
+    scope = scope or scope_for(viewer)
+    if not scope.everything:
+        return RoleAssignment.objects.none()
+    return RoleAssignment.objects.select_related("employee", "org_unit", "granted_by").order_by(
+        "role", "employee__full_name"
+    )

@@ -18,7 +18,14 @@ from django.views.decorators.http import require_POST
 from lms.core.audit import audit_record
 
 from . import selectors, services
-from .forms import EmployeeFilterForm, EmployeeForm, EmployeeImportForm, LoginForm
+from .forms import (
+    EmployeeFilterForm,
+    EmployeeForm,
+    EmployeeImportForm,
+    LoginForm,
+    RoleGrantForm,
+    RoleRevokeForm,
+)
 from .models import Employee
 from .selectors import Scope
 
@@ -207,3 +214,50 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("people:import_detail", pk=job.pk)
     messages.success(request, _("Impor dijalankan."))
     return redirect("people:import_detail", pk=applied.pk)
+
+
+@login_required
+def role_list(request: HttpRequest) -> HttpResponse:
+    viewer: Employee = request.user  # type: ignore[assignment]
+    scope = selectors.scope_for(viewer)
+    if not scope.everything:
+        raise PermissionDenied(_("Daftar peran untuk superuser dan auditor BKPSDM."))
+    form = RoleGrantForm(request.POST or None)
+    if request.method == "POST":
+        if not viewer.is_superuser:
+            raise PermissionDenied(_("Hanya superuser BKPSDM yang dapat memberi peran."))
+        if form.is_valid():
+            services.role_grant(
+                actor=viewer,
+                employee=form.cleaned_data["nip"],
+                role=form.cleaned_data["role"],
+                org_unit=form.cleaned_data["org_unit"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("Peran diberikan."))
+            return redirect("people:role_list")
+    assignments = selectors.role_assignment_list(viewer=viewer, scope=scope)
+    page = Paginator(assignments, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "people/role_list.html",
+        {"form": form, "page": page, "can_change": viewer.is_superuser},
+    )
+
+
+@login_required
+@require_POST
+def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    viewer: Employee = request.user  # type: ignore[assignment]
+    if not viewer.is_superuser:
+        raise PermissionDenied(_("Hanya superuser BKPSDM yang dapat mencabut peran."))
+    assignment = get_object_or_404(selectors.role_assignment_list(viewer=viewer), pk=pk)
+    form = RoleRevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Alasan pencabutan wajib diisi."))
+    else:
+        services.role_revoke(
+            actor=viewer, assignment=assignment, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("Peran dicabut."))
+    return redirect("people:role_list")

@@ -9,13 +9,17 @@ from .selectors import scope_for
 class ScopedMenuItem(MenuItem):
     """Shown to those whose role gives them an admin scope (OPD admins, auditors, superusers)."""
 
-    def __init__(self, *args, needs_change: bool = False, **kwargs):
-        self.needs_change = needs_change
+    def __init__(self, *args, needs: str = "admin_scope", **kwargs):
+        self.needs = needs
         super().__init__(*args, **kwargs)
 
     def is_shown(self, request):
         scope = scope_for(request.user)
-        return scope.can_change if self.needs_change else scope.is_admin_scope
+        return {
+            "admin_scope": scope.is_admin_scope,
+            "change": scope.can_change,
+            "everything": scope.everything,
+        }[self.needs]
 
 
 @hooks.register("register_admin_menu_item")
@@ -29,5 +33,13 @@ def employees_menu_item():
 def import_menu_item():
     return ScopedMenuItem(
         _("Impor pegawai"), reverse("people:import_new"), icon_name="upload",
-        order=901, needs_change=True,
+        order=901, needs="change",
+    )  # fmt: skip
+
+
+@hooks.register("register_admin_menu_item")
+def roles_menu_item():
+    return ScopedMenuItem(
+        _("Peran pengguna"), reverse("people:role_list"), icon_name="key",
+        order=902, needs="everything",
     )  # fmt: skip
