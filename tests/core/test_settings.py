@@ -98,3 +98,18 @@ def test_production_responses_carry_security_headers(client, db, settings) -> No
     assert "frame-ancestors 'none'" in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_logs_are_one_json_object_per_line() -> None:
+    code = (
+        "import logging; logging.getLogger('sinau.uji').warning('impor selesai', extra={'rows': 3})"
+    )
+    result = manage("shell", "-v", "0", "-c", code, env=clean_env(SECRET_KEY=PROD_KEY))
+    import json
+
+    record = json.loads(result.stderr.strip().splitlines()[-1])
+    assert record["level"] == "WARNING"
+    assert record["logger"] == "sinau.uji"
+    assert record["message"] == "impor selesai"
+    assert record["rows"] == 3
+    assert "time" in record
