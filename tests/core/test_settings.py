@@ -26,7 +26,9 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def clean_env(**extra: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SINAU_"))}
-    keep.pop("DEBUG", None)
+    # The developer's .env is loaded into this process's environment: drop what it sets.
+    for key in ("DEBUG", "LOG_FORMAT", "LOG_LEVEL"):
+        keep.pop(key, None)
     keep["SINAU_ENV_FILE"] = "/dev/null"  # ignore the developer's .env
     keep.update(extra)
     return keep
