@@ -4,21 +4,13 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.request import Request
+from rest_framework.exceptions import NotFound
 
 from lms.people import selectors
 from lms.people.models import Employee
-from lms.people.selectors import Scope
+from lms.people.permissions import require_admin_scope
 
 from .serializers import EmployeeOutputSerializer
-
-
-def _admin_scope(request: Request) -> Scope:
-    scope = selectors.scope_for(request.user)
-    if not scope.is_admin_scope:
-        raise PermissionDenied(_("Hanya untuk admin OPD dan auditor BKPSDM."))
-    return scope
 
 
 @extend_schema(parameters=[OpenApiParameter("q", str, description="nama, NIP, email, jabatan")])
@@ -28,7 +20,7 @@ class EmployeeListApi(generics.ListAPIView[Employee]):
     serializer_class = EmployeeOutputSerializer
 
     def get_queryset(self) -> QuerySet[Employee]:
-        scope = _admin_scope(self.request)
+        scope = require_admin_scope(self.request.user)
         return selectors.employee_list(
             viewer=cast(Employee, self.request.user),
             scope=scope,
@@ -40,7 +32,7 @@ class EmployeeDetailApi(generics.RetrieveAPIView[Employee]):
     serializer_class = EmployeeOutputSerializer
 
     def get_object(self) -> Employee:
-        scope = _admin_scope(self.request)
+        scope = require_admin_scope(self.request.user)
         try:
             return selectors.employee_get(
                 viewer=cast(Employee, self.request.user),

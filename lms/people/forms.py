@@ -39,7 +39,9 @@ class EmployeeFilterForm(forms.Form):
         label=_("Cari nama, NIP, email atau jabatan"), required=False, max_length=100
     )
     unit = forms.ModelChoiceField(
-        label=_("Unit kerja"), queryset=OrgUnit.objects.none(), required=False,
+        label=_("Unit kerja"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
         empty_label=_("Semua unit"),
     )
     status = forms.ChoiceField(

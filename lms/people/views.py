@@ -27,6 +27,7 @@ from .forms import (
     RoleRevokeForm,
 )
 from .models import Employee
+from .permissions import require_admin_scope, require_change_scope
 from .selectors import Scope
 
 PAGE_SIZE = 50
@@ -36,13 +37,6 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-
-
-def _admin_scope(request: HttpRequest) -> Scope:
-    scope = selectors.scope_for(request.user)
-    if not scope.is_admin_scope:
-        raise PermissionDenied(_("Halaman ini untuk admin OPD dan auditor BKPSDM."))
-    return scope
 
 
 @login_required
@@ -70,7 +64,7 @@ def _filtered(request: HttpRequest, scope: Scope) -> tuple[EmployeeFilterForm, A
 
 @login_required
 def employee_list(request: HttpRequest) -> HttpResponse:
-    scope = _admin_scope(request)
+    scope = require_admin_scope(request.user)
     form, employees = _filtered(request, scope)
     page = Paginator(employees, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -84,7 +78,7 @@ def employee_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def employee_detail(request: HttpRequest, nip: str) -> HttpResponse:
-    scope = _admin_scope(request)
+    scope = require_admin_scope(request.user)
     try:
         employee = selectors.employee_get(viewer=request.user, nip=nip, scope=scope)  # type: ignore[arg-type]
     except Employee.DoesNotExist:
@@ -99,7 +93,7 @@ def employee_detail(request: HttpRequest, nip: str) -> HttpResponse:
 
 @login_required
 def employee_edit(request: HttpRequest, nip: str) -> HttpResponse:
-    scope = _admin_scope(request)
+    scope = require_admin_scope(request.user)
     if not scope.can_change:
         raise PermissionDenied(_("Auditor hanya dapat membaca data pegawai."))
     viewer: Employee = request.user  # type: ignore[assignment]
@@ -149,7 +143,7 @@ def _export_rows(employees: Any) -> Iterator[list[str]]:
 
 @login_required
 def employee_export(request: HttpRequest) -> StreamingHttpResponse:
-    scope = _admin_scope(request)
+    scope = require_admin_scope(request.user)
     _form, employees = _filtered(request, scope)
     audit_record(
         actor=request.user, action="sinau.people.export", instance=request.user,  # type: ignore[arg-type]
@@ -166,10 +160,9 @@ def employee_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 def _import_scope(request: HttpRequest) -> Scope:
-    scope = selectors.scope_for(request.user)
-    if not scope.can_change:
-        raise PermissionDenied(_("Impor pegawai hanya untuk admin OPD dan superuser BKPSDM."))
-    return scope
+    return require_change_scope(
+        request.user, _("Impor pegawai hanya untuk admin OPD dan superuser BKPSDM.")
+    )
 
 
 @login_required
