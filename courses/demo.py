@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db import transaction
 from wagtail.models import Page, Site
 
-from .models import CatalogueIndexPage, CompetencyType, CoursePage, HomePage
+from .models import CatalogueIndexPage, CompetencyType, CoursePage, HomePage, ModulePage
 
 
 @transaction.atomic
@@ -50,4 +50,53 @@ def seed_demo_catalogue() -> CoursePage:
         )
         catalogue.add_child(instance=course)
         course.save_revision().publish()
+    _seed_modules(course)
+    for spec in MORE_COURSES:
+        if not CoursePage.objects.child_of(catalogue).filter(slug=spec["slug"]).exists():
+            extra = CoursePage(**spec)
+            catalogue.add_child(instance=extra)
+            extra.save_revision().publish()
+            _seed_modules(extra)
     return course
+
+
+MODULES = [
+    ("Mengenal nilai dasar BerAKHLAK", "Berorientasi pelayanan, akuntabel, kompeten, "
+     "harmonis, loyal, adaptif, kolaboratif: apa artinya dalam pekerjaan sehari-hari."),
+    ("Benturan kepentingan", "Mengenali situasi ketika kepentingan pribadi memengaruhi "
+     "keputusan dinas, dan cara melaporkannya."),
+    ("Gratifikasi", "Apa yang termasuk gratifikasi, kapan wajib dilaporkan, dan ke mana."),
+]  # fmt: skip
+MORE_COURSES = [
+    {
+        "title": "Pelayanan Publik Prima", "slug": "pelayanan-publik-prima",
+        "summary": "Standar pelayanan, survei kepuasan masyarakat dan pengelolaan pengaduan.",
+        "jp_credited": Decimal("6"), "competency_type": CompetencyType.MANAJERIAL,
+        "enrolment_policy": "approval", "level": "menengah",
+    },
+    {
+        "title": "Tata Naskah Dinas Elektronik", "slug": "tata-naskah-dinas-elektronik",
+        "summary": "Membuat, memaraf dan mengarsipkan naskah dinas secara elektronik.",
+        "jp_credited": Decimal("3"), "competency_type": CompetencyType.TEKNIS,
+        "enrolment_policy": "open", "level": "dasar",
+    },
+    {
+        "title": "Pengelolaan Keuangan Daerah", "slug": "pengelolaan-keuangan-daerah",
+        "summary": "Siklus APBD, penatausahaan dan pertanggungjawaban untuk bendahara OPD.",
+        "jp_credited": Decimal("10"), "competency_type": CompetencyType.TEKNIS,
+        "enrolment_policy": "assigned", "level": "lanjut",
+    },
+]  # fmt: skip
+
+
+def _seed_modules(course: CoursePage) -> None:
+    if ModulePage.objects.child_of(course).exists():
+        return
+    for number, (title, text) in enumerate(MODULES, start=1):
+        module = ModulePage(
+            title=f"{number}. {title}", slug=f"modul-{number}", intro=text,
+            body=[("text", f"<p>{text}</p><p>Bacalah materi ini, lalu tandai selesai.</p>")],
+            required_for_completion=True, estimated_minutes=15,
+        )  # fmt: skip
+        course.add_child(instance=module)
+        module.save_revision().publish()

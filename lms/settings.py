@@ -43,6 +43,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "lms.core",
     "lms.people",
+    "lms.videos",
+    "lms.assessments",
+    "lms.learning",
     "courses",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -357,3 +360,5 @@ LOGGING = {
 # --- Sinau ----------------------------------------------------------------------------
 SINAU_PEMDA_NAME = env.str("SINAU_PEMDA_NAME", default="Pemerintah Kabupaten Sinau")
 SINAU_DEMO_PASSWORD = env.str("SINAU_DEMO_PASSWORD", default="sinau-demo-2026")
+# The yearly JP a PNS owes (PP 11/2017 art. 203(4)); per Pemda and year with the ledger issue.
+SINAU_JP_TARGET = env.int("SINAU_JP_TARGET", default=20)

@@ -1,0 +1,112 @@
+"""Who is enrolled in which course, how far they got, and when they completed it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lms.core.models import TimeStampedModel
+
+
+class EnrolmentQuerySet(models.QuerySet["Enrolment"]):
+    def open(self) -> EnrolmentQuerySet:
+        """Pending or active: the ones that hold a seat and block a second enrolment."""
+        return self.filter(status__in=Enrolment.OPEN_STATUSES)
+
+    def holding_a_seat(self) -> EnrolmentQuerySet:
+        return self.filter(status__in=Enrolment.SEAT_STATUSES)
+
+
+class Enrolment(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Menunggu persetujuan")
+        ACTIVE = "active", _("Sedang belajar")
+        COMPLETED = "completed", _("Selesai")
+        WITHDRAWN = "withdrawn", _("Mengundurkan diri")
+        REJECTED = "rejected", _("Ditolak")
+
+    class Source(models.TextChoices):
+        SELF = "self", _("Mendaftar sendiri")
+        ASSIGNED = "assigned", _("Ditugaskan")
+
+    OPEN_STATUSES = (Status.PENDING, Status.ACTIVE)
+    SEAT_STATUSES = (Status.PENDING, Status.ACTIVE, Status.COMPLETED)
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrolments",
+        verbose_name=_("peserta"),
+    )  # fmt: skip
+    course = models.ForeignKey(
+        "courses.CoursePage", on_delete=models.PROTECT, related_name="enrolments",
+        verbose_name=_("kursus"),
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    source = models.CharField(_("asal"), max_length=10, choices=Source.choices)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    due_date = models.DateField(_("tenggat"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(_("catatan keputusan"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("mulai"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnrolmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pendaftaran kursus")
+        verbose_name_plural = _("daftar pendaftaran kursus")
+        constraints = [
+            # One open enrolment per learner and course, whatever races the web tier has.
+            # A completed or withdrawn one stays as history; a retake is a new row.
+            models.UniqueConstraint(
+                fields=["employee", "course"],
+                condition=models.Q(status__in=["pending", "active"]),
+                name="one_open_enrolment_per_course",
+                violation_error_message=_("Anda sudah terdaftar di kursus ini."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="completed") | models.Q(completed_at__isnull=False),
+                name="completed_enrolment_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["course", "status"]),
+            models.Index(fields=["employee", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} — {self.course}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class ModuleProgress(TimeStampedModel):
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="progress")
+    module = models.ForeignKey(
+        "courses.ModulePage", on_delete=models.CASCADE, related_name="progress"
+    )
+    started_at = models.DateTimeField(_("mulai"))
+    completed_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    time_spent_seconds = models.PositiveIntegerField(_("waktu belajar (detik)"), default=0)
+
+    class Meta:
+        verbose_name = _("kemajuan modul")
+        verbose_name_plural = _("daftar kemajuan modul")
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "module"], name="one_progress_per_module")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} — {self.module_id}"

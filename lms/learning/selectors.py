@@ -1,0 +1,250 @@
+"""Reads for learners and their admins: course and module views, the dashboard, approvals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses.models import CoursePage, EnrolmentPolicy, ModulePage
+from lms.people.models import Employee
+from lms.people.selectors import scope_for
+
+from .models import Enrolment, ModuleProgress
+
+
+def _as_employee(viewer: Any) -> Employee | None:
+    return viewer if isinstance(viewer, Employee) else None
+
+
+def can_edit_course(*, viewer: Any, page: Any) -> bool:
+    """Editors (the course's instructors, BKPSDM) see every module without enrolling."""
+    if _as_employee(viewer) is None:
+        return False
+    return bool(page.permissions_for_user(viewer).can_edit())
+
+
+def enrolment_for(*, employee: Employee, course: CoursePage) -> Enrolment | None:
+    """The learner's current enrolment: an open one, else the latest completed one."""
+    enrolments = list(
+        Enrolment.objects.filter(employee=employee, course=course).order_by("-created_at")
+    )
+    for e in enrolments:
+        if e.is_open:
+            return e
+    for e in enrolments:
+        if e.status == Enrolment.Status.COMPLETED:
+            return e
+    return enrolments[0] if enrolments else None
+
+
+@dataclass
+class ModuleRow:
+    module: ModulePage
+    started: bool = False
+    completed: bool = False
+
+
+@dataclass
+class CourseView:
+    enrolment: Enrolment | None
+    modules: list[ModuleRow]
+    instructors: list[Employee]
+    can_enrol: bool
+    enrol_block_reason: str
+    seats_left: int | None
+    is_editor: bool
+    modules_done: int = 0
+    modules_required: int = 0
+
+    @property
+    def percent(self) -> int:
+        if not self.modules_required:
+            return 100 if self.enrolment and self.enrolment.completed_at else 0
+        return round(100 * self.modules_done / self.modules_required)
+
+    @property
+    def can_open_modules(self) -> bool:
+        return self.is_editor or bool(
+            self.enrolment
+            and self.enrolment.status in (Enrolment.Status.ACTIVE, Enrolment.Status.COMPLETED)
+        )
+
+
+def course_view_for_learner(*, course: CoursePage, viewer: Any) -> CourseView:
+    employee = _as_employee(viewer)
+    modules = list(course.modules())
+    enrolment = enrolment_for(employee=employee, course=course) if employee else None
+    progress: dict[int, ModuleProgress] = {}
+    if enrolment is not None:
+        progress = {p.module_id: p for p in enrolment.progress.all()}
+    rows = [
+        ModuleRow(
+            module=m,
+            started=m.pk in progress,
+            completed=bool(m.pk in progress and progress[m.pk].completed_at),
+        )
+        for m in modules
+    ]
+    required = [r for r in rows if r.module.required_for_completion]
+    seats_left = None
+    if course.capacity is not None:
+        seats_left = max(course.capacity - course.enrolments.holding_a_seat().count(), 0)
+    reason = ""
+    now = timezone.now()
+    if employee is None:
+        reason = _("Masuk untuk mendaftar.")
+    elif enrolment is not None and enrolment.is_open:
+        reason = ""
+    elif enrolment is not None and enrolment.status == Enrolment.Status.COMPLETED:
+        reason = _("Anda sudah menyelesaikan kursus ini.")
+    elif course.enrolment_policy == EnrolmentPolicy.ASSIGNED:
+        reason = _("Kursus ini hanya melalui penugasan oleh admin OPD atau BKPSDM.")
+    elif course.enrolment_opens and now < course.enrolment_opens:
+        reason = _("Pendaftaran belum dibuka.")
+    elif course.enrolment_closes and now >= course.enrolment_closes:
+        reason = _("Pendaftaran sudah ditutup.")
+    elif seats_left == 0:
+        reason = _("Kuota sudah penuh.")
+    can_enrol = employee is not None and not reason and not (enrolment and enrolment.is_open)
+    return CourseView(
+        enrolment=enrolment,
+        modules=rows,
+        instructors=list(course.instructors.all()),
+        can_enrol=can_enrol,
+        enrol_block_reason=reason,
+        seats_left=seats_left,
+        is_editor=can_edit_course(viewer=viewer, page=course),
+        modules_done=sum(1 for r in required if r.completed),
+        modules_required=len(required),
+    )
+
+
+@dataclass(frozen=True)
+class ModuleAccess:
+    allowed: bool
+    reason: str = ""
+    enrolment: Enrolment | None = None
+    is_editor: bool = False
+
+
+def module_access(*, viewer: Any, course: CoursePage, module: ModulePage) -> ModuleAccess:
+    """Whether the viewer may open a module: enrolled (active or completed), or an editor."""
+    employee = _as_employee(viewer)
+    if employee is None:
+        return ModuleAccess(False, _("Masuk dan daftar kursus untuk membuka modul."))
+    if can_edit_course(viewer=viewer, page=course):
+        return ModuleAccess(True, is_editor=True)
+    enrolment = enrolment_for(employee=employee, course=course)
+    if enrolment is None or enrolment.status not in (
+        Enrolment.Status.ACTIVE,
+        Enrolment.Status.COMPLETED,
+    ):
+        if enrolment is not None and enrolment.status == Enrolment.Status.PENDING:
+            return ModuleAccess(False, _("Pendaftaran Anda menunggu persetujuan admin OPD."))
+        return ModuleAccess(False, _("Daftar kursus ini dulu untuk membuka modulnya."))
+    return ModuleAccess(True, enrolment=enrolment)
+
+
+@dataclass
+class ModuleView:
+    course: CoursePage
+    previous: ModulePage | None
+    next: ModulePage | None
+    position: int
+    count: int
+    progress: ModuleProgress | None
+    enrolment: Enrolment | None
+    can_mark_done: bool
+    needs_quiz: bool
+
+
+def module_view(*, module: ModulePage, viewer: Any, access: ModuleAccess | None) -> ModuleView:
+    course = module.get_parent().specific
+    siblings = list(course.modules().only("id", "title", "url_path", "path", "depth"))
+    index = next((i for i, m in enumerate(siblings) if m.pk == module.pk), 0)
+    enrolment = access.enrolment if access else None
+    progress = None
+    if enrolment is not None:
+        progress = ModuleProgress.objects.filter(enrolment=enrolment, module=module).first()
+    needs_quiz = not module.is_text_only()
+    return ModuleView(
+        course=course,
+        previous=siblings[index - 1] if index > 0 else None,
+        next=siblings[index + 1] if index + 1 < len(siblings) else None,
+        position=index + 1,
+        count=len(siblings),
+        progress=progress,
+        enrolment=enrolment,
+        can_mark_done=bool(
+            enrolment is not None
+            and enrolment.status == Enrolment.Status.ACTIVE
+            and not needs_quiz
+            and not (progress and progress.completed_at)
+        ),
+        needs_quiz=needs_quiz,
+    )
+
+
+@dataclass
+class Dashboard:
+    in_progress: list[Enrolment] = field(default_factory=list)
+    pending: list[Enrolment] = field(default_factory=list)
+    assigned: list[Enrolment] = field(default_factory=list)
+    completed: list[Enrolment] = field(default_factory=list)
+    jp_this_year: Decimal = Decimal("0")
+    jp_target: Decimal = Decimal("20")
+    year: int = 0
+
+    @property
+    def jp_percent(self) -> int:
+        if not self.jp_target:
+            return 100
+        return min(100, round(100 * self.jp_this_year / self.jp_target))
+
+
+def my_courses(*, employee: Employee) -> Dashboard:
+    """ "Kursus Saya": what the learner is doing, owes, and has done, in two queries."""
+    year = timezone.localdate().year
+    enrolments = list(
+        Enrolment.objects.filter(employee=employee)
+        .exclude(status__in=[Enrolment.Status.WITHDRAWN, Enrolment.Status.REJECTED])
+        .select_related("course")
+        .order_by("due_date", "-updated_at")
+    )
+    board = Dashboard(jp_target=Decimal(settings.SINAU_JP_TARGET), year=year)
+    for e in enrolments:
+        if e.status == Enrolment.Status.COMPLETED:
+            board.completed.append(e)
+        elif e.status == Enrolment.Status.PENDING:
+            board.pending.append(e)
+        elif e.source == Enrolment.Source.ASSIGNED and e.started_at is None:
+            board.assigned.append(e)
+        else:
+            board.in_progress.append(e)
+    # JP from Sinau courses completed this year; the JP ledger issue replaces this with the
+    # competency record, which also counts verified external training.
+    board.jp_this_year = Enrolment.objects.filter(
+        employee=employee,
+        status=Enrolment.Status.COMPLETED,
+        completed_at__year=year,
+    ).aggregate(total=Sum("course__jp_credited"))["total"] or Decimal("0")
+    return board
+
+
+def pending_approvals(*, viewer: Employee) -> QuerySet[Enrolment]:
+    """Self-enrolments waiting for this admin's decision: learners in their scope only."""
+    scope = scope_for(viewer)
+    if not scope.can_change:
+        return Enrolment.objects.none()
+    return (
+        Enrolment.objects.filter(status=Enrolment.Status.PENDING)
+        .filter(scope.unit_q("employee__org_unit__"))
+        .select_related("employee", "employee__org_unit", "course")
+        .order_by("created_at")
+    )

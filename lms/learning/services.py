@@ -1,0 +1,321 @@
+"""Enrolment, progress and completion. Each action is one transaction and names its actor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from courses.models import CoursePage, EnrolmentPolicy, ModulePage
+from lms.assessments.selectors import quizzes_passed
+from lms.people.models import Employee, OrgUnit
+from lms.people.selectors import scope_for
+
+from .models import Enrolment, ModuleProgress
+
+logger = logging.getLogger(__name__)
+
+# One "mark as done" or heartbeat may add at most this much time: a tab left open overnight
+# is not study time.
+MAX_SECONDS_PER_UPDATE = 30 * 60
+
+
+def _locked_course(course: CoursePage) -> CoursePage:
+    """Lock the course row: enrolments for one course are decided one at a time, so that
+    capacity and the one-open-enrolment rule hold under concurrent requests."""
+    return CoursePage.objects.select_for_update(of=("self",)).get(pk=course.pk)
+
+
+def _seats_left(course: CoursePage) -> int | None:
+    if course.capacity is None:
+        return None
+    return max(course.capacity - course.enrolments.holding_a_seat().count(), 0)
+
+
+def _fmt(moment: dt.datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def enrolment_request(*, actor: Employee, course: CoursePage) -> Enrolment:
+    """A learner enrols themself: active at once, or pending their OPD admin's approval."""
+    if not course.live:
+        raise ValidationError(_("Kursus ini belum terbit."))
+    if course.enrolment_policy == EnrolmentPolicy.ASSIGNED:
+        raise ValidationError(
+            _("Kursus ini hanya dapat diikuti melalui penugasan oleh admin OPD atau BKPSDM.")
+        )
+    now = timezone.now()
+    if course.enrolment_opens and now < course.enrolment_opens:
+        raise ValidationError(
+            _("Pendaftaran dibuka %(when)s.") % {"when": _fmt(course.enrolment_opens)}
+        )
+    if course.enrolment_closes and now >= course.enrolment_closes:
+        raise ValidationError(
+            _("Pendaftaran sudah ditutup pada %(when)s.") % {"when": _fmt(course.enrolment_closes)}
+        )
+    with transaction.atomic():
+        course = _locked_course(course)
+        existing = course.enrolments.filter(employee=actor).order_by("-created_at").first()
+        if existing is not None and existing.is_open:
+            return existing  # a second click, or a second tab: the same enrolment
+        if existing is not None and existing.status == Enrolment.Status.COMPLETED:
+            raise ValidationError(_("Anda sudah menyelesaikan kursus ini."))
+        if _seats_left(course) == 0:
+            raise ValidationError(_("Kuota kursus ini sudah penuh."))
+        needs_approval = course.enrolment_policy == EnrolmentPolicy.APPROVAL
+        enrolment = Enrolment(
+            employee=actor, course=course, source=Enrolment.Source.SELF,
+            status=Enrolment.Status.PENDING if needs_approval else Enrolment.Status.ACTIVE,
+        )  # fmt: skip
+        try:
+            with transaction.atomic():
+                enrolment.save()
+        except IntegrityError:
+            # The database's one-open-enrolment constraint caught a race the lock did not.
+            return course.enrolments.open().get(employee=actor)
+    return enrolment
+
+
+def _require_admin_over(actor: Employee, employee: Employee) -> None:
+    scope = scope_for(actor)
+    unit_path = employee.org_unit.path if employee.org_unit else ""
+    if not scope.can_change or not (scope.everything or scope.covers_path(unit_path)):
+        raise PermissionDenied(_("Peserta ini di luar lingkup Anda."))
+
+
+def enrolment_decide(
+    *, actor: Employee, enrolment: Enrolment, approve: bool, note: str = ""
+) -> Enrolment:
+    """The learner's OPD admin (or BKPSDM) approves or rejects a pending enrolment."""
+    _require_admin_over(actor, enrolment.employee)
+    if not approve and not note.strip():
+        raise ValidationError(_("Tuliskan alasan penolakan untuk peserta."))
+    with transaction.atomic():
+        enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if enrolment.status != Enrolment.Status.PENDING:
+            raise ValidationError(_("Pendaftaran ini sudah diputuskan."))
+        enrolment.status = Enrolment.Status.ACTIVE if approve else Enrolment.Status.REJECTED
+        enrolment.decided_by = actor
+        enrolment.decided_at = timezone.now()
+        enrolment.decision_note = note.strip()[:500]
+        enrolment.save()
+    return enrolment
+
+
+@dataclass
+class AssignResult:
+    created: list[Enrolment] = field(default_factory=list)
+    already: int = 0
+    out_of_scope: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    over_capacity: list[str] = field(default_factory=list)
+
+
+def enrolment_assign(
+    *,
+    actor: Employee,
+    course: CoursePage,
+    org_unit: OrgUnit | None = None,
+    nips: Iterable[str] = (),
+    due_date: dt.date | None = None,
+) -> AssignResult:
+    """Assign a course to everyone active in an OPD subtree and/or a list of NIPs.
+
+    Assignment stands in for approval and ignores the self-enrolment window, but not the
+    capacity: who does not fit is reported, not silently dropped.
+    """
+    scope = scope_for(actor)
+    if not scope.can_change:
+        raise PermissionDenied(_("Anda tidak berwenang menugaskan kursus."))
+    if not course.live:
+        raise ValidationError(_("Kursus ini belum terbit."))
+    if due_date is not None and due_date < timezone.localdate():
+        raise ValidationError(_("Tenggat tidak boleh di masa lalu."))
+    result = AssignResult()
+    targets: dict[int, Employee] = {}
+    if org_unit is not None:
+        if not scope.covers_path(org_unit.path):
+            raise PermissionDenied(_("Unit ini di luar lingkup Anda."))
+        for employee in Employee.objects.active().in_unit(org_unit).select_related("org_unit"):
+            targets[employee.pk] = employee
+    wanted = [n for n in dict.fromkeys(n.strip() for n in nips) if n]
+    found = {
+        e.nip: e
+        for e in Employee.objects.active().filter(nip__in=wanted).select_related("org_unit")
+    }
+    for nip in wanted:
+        employee = found.get(nip)
+        if employee is None:
+            result.not_found.append(nip)
+        elif not scope.covers_path(employee.org_unit.path if employee.org_unit else ""):
+            result.out_of_scope.append(nip)
+        else:
+            targets[employee.pk] = employee
+    now = timezone.now()
+    with transaction.atomic():
+        course = _locked_course(course)
+        open_by_employee = {
+            e.employee_id: e for e in course.enrolments.open().filter(employee_id__in=targets)
+        }
+        seats = _seats_left(course)
+        for employee in sorted(targets.values(), key=lambda e: e.full_name):
+            existing = open_by_employee.get(employee.pk)
+            if existing is not None:
+                # Already in: an assignment turns a pending request into a place.
+                existing.status = Enrolment.Status.ACTIVE
+                existing.due_date = due_date or existing.due_date
+                existing.assigned_by = existing.assigned_by or actor
+                existing.save()
+                result.already += 1
+                continue
+            if seats is not None and seats <= 0:
+                result.over_capacity.append(employee.nip)
+                continue
+            result.created.append(
+                Enrolment(
+                    employee=employee,
+                    course=course,
+                    source=Enrolment.Source.ASSIGNED,
+                    status=Enrolment.Status.ACTIVE,
+                    assigned_by=actor,
+                    due_date=due_date,
+                    decided_by=actor,
+                    decided_at=now,
+                )  # fmt: skip
+            )
+            if seats is not None:
+                seats -= 1
+        Enrolment.objects.bulk_create(result.created)
+    return result
+
+
+def enrolment_withdraw(*, actor: Employee, enrolment: Enrolment, reason: str = "") -> Enrolment:
+    """The learner leaves (or their OPD admin takes them off) an open enrolment."""
+    if enrolment.employee_id != actor.pk:
+        _require_admin_over(actor, enrolment.employee)
+    with transaction.atomic():
+        enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if not enrolment.is_open:
+            raise ValidationError(_("Pendaftaran ini tidak aktif."))
+        enrolment.status = Enrolment.Status.WITHDRAWN
+        enrolment.withdrawn_at = timezone.now()
+        enrolment.decision_note = reason.strip()[:500]
+        enrolment.save()
+    return enrolment
+
+
+# --- Progress and completion ----------------------------------------------------------
+
+
+def _require_active(actor: Employee, enrolment: Enrolment, module: ModulePage) -> None:
+    if enrolment.employee_id != actor.pk:
+        raise PermissionDenied(_("Ini bukan pendaftaran Anda."))
+    if enrolment.status not in (Enrolment.Status.ACTIVE, Enrolment.Status.COMPLETED):
+        raise ValidationError(_("Pendaftaran Anda belum aktif."))
+    if module.get_parent().pk != enrolment.course_id:
+        raise ValidationError(_("Modul ini bukan bagian dari kursus Anda."))
+
+
+def module_start(*, actor: Employee, enrolment: Enrolment, module: ModulePage) -> ModuleProgress:
+    """Record that the learner opened a module (first time only)."""
+    _require_active(actor, enrolment, module)
+    now = timezone.now()
+    with transaction.atomic():
+        progress, _created = ModuleProgress.objects.get_or_create(
+            enrolment=enrolment, module=module, defaults={"started_at": now}
+        )
+        if enrolment.started_at is None:
+            Enrolment.objects.filter(pk=enrolment.pk, started_at__isnull=True).update(
+                started_at=now
+            )
+    return progress
+
+
+def module_mark_done(
+    *, actor: Employee, enrolment: Enrolment, module: ModulePage, seconds_spent: int = 0
+) -> ModuleProgress:
+    """The learner says they finished a text module; a module with a quiz needs the pass."""
+    _require_active(actor, enrolment, module)
+    required = module.quiz_ids()
+    if required and quizzes_passed(employee=actor, quiz_ids=required) != required:
+        raise ValidationError(_("Modul ini selesai setelah Anda lulus kuisnya."))
+    seconds = max(0, min(int(seconds_spent), MAX_SECONDS_PER_UPDATE))
+    now = timezone.now()
+    with transaction.atomic():
+        progress, _created = ModuleProgress.objects.select_for_update().get_or_create(
+            enrolment=enrolment, module=module, defaults={"started_at": now}
+        )
+        progress.time_spent_seconds += seconds
+        if progress.completed_at is None:
+            progress.completed_at = now
+        progress.save()
+        completion_evaluate(enrolment=enrolment)
+    return progress
+
+
+@dataclass(frozen=True)
+class CompletionCheck:
+    complete: bool
+    modules_done: int
+    modules_required: int
+    missing: list[str]
+
+
+def completion_check(*, enrolment: Enrolment) -> CompletionCheck:
+    """The completion rules, read-only: what is still missing."""
+    course = enrolment.course
+    required = [m for m in course.modules() if m.required_for_completion]
+    done = set(
+        enrolment.progress.filter(completed_at__isnull=False).values_list("module_id", flat=True)
+    )
+    missing = [_("Modul: %(title)s") % {"title": m.title} for m in required if m.pk not in done]
+    post_test = course.post_test
+    if (
+        post_test is not None
+        and course.require_post_test_pass
+        and not quizzes_passed(employee=enrolment.employee, quiz_ids=[post_test.pk])
+    ):
+        missing.append(_("Lulus post-test: %(title)s") % {"title": post_test.title})
+    return CompletionCheck(
+        complete=not missing,
+        modules_done=sum(1 for m in required if m.pk in done),
+        modules_required=len(required),
+        missing=missing,
+    )
+
+
+def completion_evaluate(*, enrolment: Enrolment) -> Enrolment:
+    """Complete the enrolment if the rules are met; otherwise leave it as it is."""
+    if enrolment.status != Enrolment.Status.ACTIVE:
+        return enrolment
+    if completion_check(enrolment=enrolment).complete:
+        return enrolment_complete(enrolment=enrolment, actor=None)
+    return enrolment
+
+
+def enrolment_complete(*, enrolment: Enrolment, actor: Employee | None) -> Enrolment:
+    """The one place a course becomes completed. Idempotent: a second call changes nothing.
+
+    What completion brings (JP credit in the ledger, the certificate) hangs here, in this
+    transaction, so that a completion and its consequences are never apart.
+    """
+    with transaction.atomic():
+        locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if locked.status == Enrolment.Status.COMPLETED:
+            return locked
+        if locked.status != Enrolment.Status.ACTIVE:
+            raise ValidationError(_("Hanya pendaftaran aktif yang dapat diselesaikan."))
+        locked.status = Enrolment.Status.COMPLETED
+        locked.completed_at = timezone.now()
+        locked.save(update_fields=["status", "completed_at", "updated_at"])
+        logger.info(
+            "course completed",
+            extra={"enrolment_id": locked.pk, "course_id": locked.course_id},
+        )
+    return locked
