@@ -345,6 +345,12 @@ class ModulePage(Page):
                 return redirect_to_login(request.get_full_path())
             messages.info(request, access.reason)
             return redirect(course.url)
+        enrolment = access.enrolment
+        if enrolment is not None and enrolment.status == enrolment.Status.ACTIVE:
+            from lms.learning.services import module_start
+
+            # Opening a module is what "started" means in the learner's progress.
+            module_start(actor=request.user, enrolment=enrolment, module=self)  # type: ignore[arg-type]
         request.sinau_module_access = access  # type: ignore[attr-defined]
         return super().serve(request, *args, **kwargs)
 
