@@ -76,8 +76,15 @@ def _env_file_defines(key: str) -> bool:
 
 
 @contextmanager
-def django_on_fresh_database(db_name: str) -> Iterator[None]:
-    """Create ``db_name`` (dropping any leftover), set Django up on it, migrate; then drop it."""
+def django_on_fresh_database(
+    db_name: str, *, settings_module: str = "lms.settings"
+) -> Iterator[None]:
+    """Create ``db_name`` (dropping any leftover), set Django up on it, migrate; then drop it.
+
+    ``settings_module`` is for benchmarks that must run on the project's settings with a
+    change or two (a URLconf of their own, say); it stays in the environment, so a server
+    started from the benchmark runs on the same settings.
+    """
     from psycopg import sql
 
     server_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_SERVER_URL
@@ -88,7 +95,7 @@ def django_on_fresh_database(db_name: str) -> Iterator[None]:
     )
     media_root = tempfile.mkdtemp(prefix=f"{db_name}-media-")
     os.environ["DATABASE_URL"] = _with_database(server_url, db_name)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "lms.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     os.environ["MEDIA_ROOT"] = media_root
     # Production runs without DEBUG, and with it Django keeps every query's SQL in memory,
     # which would cost time and memory that no real import pays.

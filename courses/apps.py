@@ -9,6 +9,9 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from wagtail.signals import page_published
 
-        from .signals import reindex_after_publish
+        from .signals import reindex_after_publish, sync_instructors_after_publish
 
         page_published.connect(reindex_after_publish, dispatch_uid="courses.reindex_after_publish")
+        page_published.connect(
+            sync_instructors_after_publish, dispatch_uid="courses.authoring.sync_published"
+        )

@@ -130,6 +130,16 @@ class CoursePageForm(WagtailAdminPageForm):
         help_text=_("Kosongkan bila untuk semua jenis jabatan."),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "instructors" in self.fields:
+            from lms.people.models import Employee, Role
+
+            # Only those BKPSDM made instructors can be named on a course.
+            self.fields["instructors"].queryset = Employee.objects.filter(
+                role_assignments__role=Role.INSTRUCTOR, is_active=True
+            ).distinct()
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         opens, closes = cleaned.get("enrolment_opens"), cleaned.get("enrolment_closes")
@@ -237,7 +247,8 @@ class CoursePage(Page):
             [FieldPanel("target_jabatan_kinds"), FieldPanel("target_org_units")],
             heading=_("Sasaran"),
         ),
-        FieldPanel("instructors"),
+        # Naming instructors grants edit rights on the course: BKPSDM (superusers) decide.
+        FieldPanel("instructors", permission="superuser"),
         MultiFieldPanel(
             [
                 FieldPanel("enrolment_policy"),

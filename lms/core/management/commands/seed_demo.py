@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from courses.authoring import authoring_setup
 from courses.demo import seed_demo_catalogue
 from lms.people.demo import seed_demo_pemda
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         accounts = seed_demo_pemda(employees=options["employees"])
         course = seed_demo_catalogue()
+        authoring_setup()  # after the catalogue exists: it grants permissions on it
         self.stdout.write(self.style.SUCCESS(f"Demo Pemda ready: {settings.SINAU_PEMDA_NAME}"))
         self.stdout.write(f"Sample course: {course.title} ({course.url_path})")
         self.stdout.write("Demo logins (NIP or email; password for all below):")
