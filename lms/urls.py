@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("lms.people.urls")),
+    path("", include("lms.learning.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:

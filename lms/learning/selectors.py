@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import CoursePage, EnrolmentPolicy, ModulePage
+from lms.assessments.selectors import quizzes_passed
 from lms.people.models import Employee
 from lms.people.selectors import scope_for
 
@@ -138,9 +139,10 @@ def module_access(*, viewer: Any, course: CoursePage, module: ModulePage) -> Mod
     employee = _as_employee(viewer)
     if employee is None:
         return ModuleAccess(False, _("Masuk dan daftar kursus untuk membuka modul."))
-    if can_edit_course(viewer=viewer, page=course):
-        return ModuleAccess(True, is_editor=True)
     enrolment = enrolment_for(employee=employee, course=course)
+    if can_edit_course(viewer=viewer, page=course):
+        # An editor who also enrolled still gets their progress recorded.
+        return ModuleAccess(True, enrolment=enrolment, is_editor=True)
     if enrolment is None or enrolment.status not in (
         Enrolment.Status.ACTIVE,
         Enrolment.Status.COMPLETED,
@@ -172,7 +174,13 @@ def module_view(*, module: ModulePage, viewer: Any, access: ModuleAccess | None)
     progress = None
     if enrolment is not None:
         progress = ModuleProgress.objects.filter(enrolment=enrolment, module=module).first()
-    needs_quiz = not module.is_text_only()
+    required_quizzes = module.quiz_ids()
+    needs_quiz = bool(required_quizzes)
+    quiz_done = not needs_quiz or (
+        enrolment is not None
+        and quizzes_passed(employee=enrolment.employee, quiz_ids=required_quizzes)
+        == required_quizzes
+    )
     return ModuleView(
         course=course,
         previous=siblings[index - 1] if index > 0 else None,
@@ -184,7 +192,7 @@ def module_view(*, module: ModulePage, viewer: Any, access: ModuleAccess | None)
         can_mark_done=bool(
             enrolment is not None
             and enrolment.status == Enrolment.Status.ACTIVE
-            and not needs_quiz
+            and quiz_done
             and not (progress and progress.completed_at)
         ),
         needs_quiz=needs_quiz,

@@ -235,7 +235,7 @@ def test_a_module_with_a_quiz_is_not_done_by_a_click(
     learner = pemda["learner"]
     quiz = Quiz.objects.create(title="Kuis gratifikasi")
     module = _modules(open_course)[2]
-    module.body = [("quiz", {"quiz": quiz, "required_to_pass": True})]  # type: ignore[assignment]
+    module.body = [("quiz", {"quiz": quiz, "required_to_pass": True})]
     module.save_revision().publish()
     module = ModulePage.objects.get(pk=module.pk)
     enrolment = services.enrolment_request(actor=learner, course=open_course)
