@@ -100,3 +100,18 @@ def _seed_modules(course: CoursePage) -> None:
         )  # fmt: skip
         course.add_child(instance=module)
         module.save_revision().publish()
+
+
+def demo_instructor_assign(*, course: CoursePage) -> None:
+    """The demo instructor teaches the sample course, so they can edit it in the admin."""
+    from lms.people.models import Employee, Role
+
+    from .authoring import course_instructors_sync
+
+    instructor = Employee.objects.filter(role_assignments__role=Role.INSTRUCTOR).first()
+    if instructor is None or course.instructors.filter(pk=instructor.pk).exists():
+        return
+    course.instructors.add(instructor)
+    # Through a revision, so that the next edit in the admin starts from it.
+    course.save_revision().publish()
+    course_instructors_sync(course)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from courses.authoring import authoring_setup
-from courses.demo import seed_demo_catalogue
+from courses.demo import demo_instructor_assign, seed_demo_catalogue
 from lms.people.demo import seed_demo_pemda
 
 
@@ -18,6 +18,7 @@ class Command(BaseCommand):
         accounts = seed_demo_pemda(employees=options["employees"])
         course = seed_demo_catalogue()
         authoring_setup()  # after the catalogue exists: it grants permissions on it
+        demo_instructor_assign(course=course)
         self.stdout.write(self.style.SUCCESS(f"Demo Pemda ready: {settings.SINAU_PEMDA_NAME}"))
         self.stdout.write(f"Sample course: {course.title} ({course.url_path})")
         self.stdout.write("Demo logins (NIP or email; password for all below):")
