@@ -61,6 +61,8 @@ class _Models:
     Workflow: Any
     WorkflowTask: Any
     WorkflowPage: Any
+    Collection: Any
+    GroupCollectionPermission: Any
 
     @classmethod
     def of(cls, apps: Apps) -> _Models:
@@ -76,6 +78,8 @@ class _Models:
             Workflow=apps.get_model("wagtailcore", "Workflow"),
             WorkflowTask=apps.get_model("wagtailcore", "WorkflowTask"),
             WorkflowPage=apps.get_model("wagtailcore", "WorkflowPage"),
+            Collection=apps.get_model("wagtailcore", "Collection"),
+            GroupCollectionPermission=apps.get_model("wagtailcore", "GroupCollectionPermission"),
         )
 
 
@@ -99,6 +103,7 @@ def authoring_setup(*, apps: Apps | None = None) -> None:
         page_perms = _page_permissions(m)
         instructors = _group(m, INSTRUCTOR_GROUP, access_admin)
         reviewers = _group(m, REVIEWER_GROUP, access_admin)
+        _instructor_media(m, instructors)
         workflow = _review_workflow(m, reviewers)
         catalogues = m.Page.objects.filter(
             content_type__app_label="courses", content_type__model="catalogueindexpage"
@@ -160,6 +165,40 @@ def _admin_access_permission(m: _Models) -> Any:
         defaults={"name": "Can access Wagtail admin"},
     )
     return permission
+
+
+def _permission(m: _Models, app_label: str, model: str, codename: str, name: str) -> Any:
+    content_type, _created = m.ContentType.objects.get_or_create(app_label=app_label, model=model)
+    permission, _created = m.Permission.objects.get_or_create(
+        content_type=content_type, codename=codename, defaults={"name": name}
+    )
+    return permission
+
+
+# What a module is made of: instructors upload and choose images and documents (in the root
+# collection) and choose videos and quizzes in the module's blocks.
+COLLECTION_PERMISSIONS = [
+    ("wagtailimages", "image", "add_image", "Can add image"),
+    ("wagtailimages", "image", "choose_image", "Can choose image"),
+    ("wagtaildocs", "document", "add_document", "Can add document"),
+    ("wagtaildocs", "document", "choose_document", "Can choose document"),
+]
+MODEL_PERMISSIONS = [
+    ("videos", "video", "view_video", "Can view video"),
+    ("assessments", "quiz", "view_quiz", "Can view kuis"),
+]
+
+
+def _instructor_media(m: _Models, instructors: Any) -> None:
+    for spec in MODEL_PERMISSIONS:
+        instructors.permissions.add(_permission(m, *spec))
+    root = m.Collection.objects.filter(depth=1).first()
+    if root is None:
+        return
+    for spec in COLLECTION_PERMISSIONS:
+        m.GroupCollectionPermission.objects.get_or_create(
+            group=instructors, collection=root, permission=_permission(m, *spec)
+        )
 
 
 def _page_permissions(m: _Models) -> dict[str, Any]:

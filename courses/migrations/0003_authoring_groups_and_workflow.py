@@ -15,6 +15,12 @@ class Migration(migrations.Migration):
         ("people", "0002_role_groups"),
         ("wagtailadmin", "0001_create_admin_access_permissions"),
         ("wagtailcore", "0098_apitoken"),
+        # Instructors get image and document permissions per collection: after Wagtail's own
+        # migrations that create and copy those permissions.
+        ("wagtaildocs", "0014_alter_document_file_size"),
+        ("wagtailimages", "0027_image_description"),
+        ("videos", "0001_initial"),
+        ("assessments", "0001_initial"),
     ]
 
     # Rolling back keeps the groups and the workflow: reviewers' memberships and the

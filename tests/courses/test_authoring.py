@@ -432,3 +432,34 @@ def test_course_edit_view_query_count(scene: Scene, django_assert_max_num_querie
     ani.get(edit_url(scene.course_a))  # warm per-process caches (content types, site root)
     with django_assert_max_num_queries(60):
         assert ani.get(edit_url(scene.course_a)).status_code == 200
+
+
+# --- what modules are made of --------------------------------------------------------------
+
+
+def test_instructor_can_upload_and_choose_module_media(scene: Scene) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from wagtail.documents.models import Document
+
+    ani = login(scene.ani)
+    for url in (
+        "/admin/images/chooser/",
+        "/admin/documents/chooser/",
+        "/admin/snippets/choose/videos/video/",
+        "/admin/snippets/choose/assessments/quiz/",
+    ):
+        assert ani.get(url).status_code == 200, url
+    response = ani.post(
+        "/admin/documents/multiple/add/",
+        {"files[]": SimpleUploadedFile("materi.pdf", b"%PDF-1.4 materi", "application/pdf")},
+    )
+    assert response.json()["success"] is True
+    document = Document.objects.get(pk=response.json()["doc_id"])
+    assert document.uploaded_by_user == scene.ani
+
+
+def test_a_learner_cannot_choose_admin_media(pemda: dict[str, Any], home: CoursePage) -> None:
+    authoring_setup()
+    learner = login(pemda["learner"])
+    assert learner.get("/admin/images/chooser/").status_code in (302, 403)
+    assert learner.get("/admin/snippets/choose/videos/video/").status_code in (302, 403)
