@@ -44,6 +44,13 @@ def enrolment_for(*, employee: Employee, course: CoursePage) -> Enrolment | None
     return enrolments[0] if enrolments else None
 
 
+def course_seats_left(course: CoursePage) -> int | None:
+    """Seats still free (None: no capacity set). Pending requests hold a seat too."""
+    if course.capacity is None:
+        return None
+    return max(course.capacity - course.enrolments.holding_a_seat().count(), 0)
+
+
 @dataclass
 class ModuleRow:
     module: ModulePage
@@ -93,9 +100,7 @@ def course_view_for_learner(*, course: CoursePage, viewer: Any) -> CourseView:
         for m in modules
     ]
     required = [r for r in rows if r.module.required_for_completion]
-    seats_left = None
-    if course.capacity is not None:
-        seats_left = max(course.capacity - course.enrolments.holding_a_seat().count(), 0)
+    seats_left = course_seats_left(course)
     reason = ""
     now = timezone.now()
     if employee is None:

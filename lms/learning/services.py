@@ -18,6 +18,7 @@ from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import scope_for
 
 from .models import Enrolment, ModuleProgress
+from .selectors import course_seats_left
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +31,6 @@ def _locked_course(course: CoursePage) -> CoursePage:
     """Lock the course row: enrolments for one course are decided one at a time, so that
     capacity and the one-open-enrolment rule hold under concurrent requests."""
     return CoursePage.objects.select_for_update(of=("self",)).get(pk=course.pk)
-
-
-def _seats_left(course: CoursePage) -> int | None:
-    if course.capacity is None:
-        return None
-    return max(course.capacity - course.enrolments.holding_a_seat().count(), 0)
 
 
 def _fmt(moment: dt.datetime) -> str:
@@ -66,7 +61,7 @@ def enrolment_request(*, actor: Employee, course: CoursePage) -> Enrolment:
             return existing  # a second click, or a second tab: the same enrolment
         if existing is not None and existing.status == Enrolment.Status.COMPLETED:
             raise ValidationError(_("Anda sudah menyelesaikan kursus ini."))
-        if _seats_left(course) == 0:
+        if course_seats_left(course) == 0:
             raise ValidationError(_("Kuota kursus ini sudah penuh."))
         needs_approval = course.enrolment_policy == EnrolmentPolicy.APPROVAL
         enrolment = Enrolment(
@@ -163,7 +158,7 @@ def enrolment_assign(
         open_by_employee = {
             e.employee_id: e for e in course.enrolments.open().filter(employee_id__in=targets)
         }
-        seats = _seats_left(course)
+        seats = course_seats_left(course)
         for employee in sorted(targets.values(), key=lambda e: e.full_name):
             existing = open_by_employee.get(employee.pk)
             if existing is not None:
