@@ -51,6 +51,48 @@ def course_seats_left(course: CoursePage) -> int | None:
     return max(course.capacity - course.enrolments.holding_a_seat().count(), 0)
 
 
+@dataclass(frozen=True)
+class CompletionCheck:
+    complete: bool
+    modules_done: int
+    modules_required: int
+    missing: list[str]
+
+
+def completion_check(
+    *,
+    enrolment: Enrolment,
+    modules: list[ModulePage] | None = None,
+    done_ids: set[int] | None = None,
+) -> CompletionCheck:
+    """The completion rules, read-only: what is still missing. Callers that already loaded
+    the course's modules and the enrolment's finished ones pass them in."""
+    course = enrolment.course
+    if modules is None:
+        modules = list(course.modules())
+    if done_ids is None:
+        done_ids = set(
+            enrolment.progress.filter(completed_at__isnull=False).values_list(
+                "module_id", flat=True
+            )
+        )
+    required = [m for m in modules if m.required_for_completion]
+    missing = [_("Modul: %(title)s") % {"title": m.title} for m in required if m.pk not in done_ids]
+    post_test = course.post_test
+    if (
+        post_test is not None
+        and course.require_post_test_pass
+        and not quizzes_passed(employee=enrolment.employee, quiz_ids=[post_test.pk])
+    ):
+        missing.append(_("Lulus post-test: %(title)s") % {"title": post_test.title})
+    return CompletionCheck(
+        complete=not missing,
+        modules_done=sum(1 for m in required if m.pk in done_ids),
+        modules_required=len(required),
+        missing=missing,
+    )
+
+
 @dataclass
 class ModuleRow:
     module: ModulePage
@@ -69,6 +111,7 @@ class CourseView:
     is_editor: bool
     modules_done: int = 0
     modules_required: int = 0
+    completion: CompletionCheck | None = None  # for an active enrolment: what is missing
 
     @property
     def percent(self) -> int:
@@ -118,6 +161,13 @@ def course_view_for_learner(*, course: CoursePage, viewer: Any) -> CourseView:
     elif seats_left == 0:
         reason = _("Kuota sudah penuh.")
     can_enrol = employee is not None and not reason and not (enrolment and enrolment.is_open)
+    completion = None
+    if enrolment is not None and enrolment.status == Enrolment.Status.ACTIVE:
+        completion = completion_check(
+            enrolment=enrolment,
+            modules=modules,
+            done_ids={r.module.pk for r in rows if r.completed},
+        )
     return CourseView(
         enrolment=enrolment,
         modules=rows,
@@ -128,6 +178,7 @@ def course_view_for_learner(*, course: CoursePage, viewer: Any) -> CourseView:
         is_editor=can_edit_course(viewer=viewer, page=course),
         modules_done=sum(1 for r in required if r.completed),
         modules_required=len(required),
+        completion=completion,
     )
 
 

@@ -18,7 +18,7 @@ from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import scope_for
 
 from .models import Enrolment, ModuleProgress
-from .selectors import course_seats_left
+from .selectors import completion_check, course_seats_left
 
 logger = logging.getLogger(__name__)
 
@@ -252,37 +252,6 @@ def module_mark_done(
         progress.save()
         completion_evaluate(enrolment=enrolment)
     return progress
-
-
-@dataclass(frozen=True)
-class CompletionCheck:
-    complete: bool
-    modules_done: int
-    modules_required: int
-    missing: list[str]
-
-
-def completion_check(*, enrolment: Enrolment) -> CompletionCheck:
-    """The completion rules, read-only: what is still missing."""
-    course = enrolment.course
-    required = [m for m in course.modules() if m.required_for_completion]
-    done = set(
-        enrolment.progress.filter(completed_at__isnull=False).values_list("module_id", flat=True)
-    )
-    missing = [_("Modul: %(title)s") % {"title": m.title} for m in required if m.pk not in done]
-    post_test = course.post_test
-    if (
-        post_test is not None
-        and course.require_post_test_pass
-        and not quizzes_passed(employee=enrolment.employee, quiz_ids=[post_test.pk])
-    ):
-        missing.append(_("Lulus post-test: %(title)s") % {"title": post_test.title})
-    return CompletionCheck(
-        complete=not missing,
-        modules_done=sum(1 for m in required if m.pk in done),
-        modules_required=len(required),
-        missing=missing,
-    )
 
 
 def completion_evaluate(*, enrolment: Enrolment) -> Enrolment:

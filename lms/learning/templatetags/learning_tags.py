@@ -7,20 +7,10 @@ from decimal import Decimal
 from django import template
 from django.utils import formats
 
-from lms.learning import services
 from lms.learning.forms import module_opened_token
-from lms.learning.models import Enrolment
 from lms.learning.selectors import ModuleRow
 
 register = template.Library()
-
-
-@register.simple_tag
-def completion_for(enrolment: Enrolment | None) -> services.CompletionCheck | None:
-    """What an active learner still misses to complete the course (read-only)."""
-    if enrolment is None or enrolment.status != Enrolment.Status.ACTIVE:
-        return None
-    return services.completion_check(enrolment=enrolment)
 
 
 @register.simple_tag
