@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -224,6 +224,11 @@ class CoursePage(Page):
         _("wajib lulus post-test"), default=True,
         help_text=_("Kursus selesai hanya bila post-test (jika ada) lulus."),
     )  # fmt: skip
+    video_watch_percent = models.PositiveSmallIntegerField(
+        _("video ditonton minimal (%)"), default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Modul video selesai bila sekian persen detik videonya sudah ditonton."),
+    )  # fmt: skip
 
     base_form_class = CoursePageForm
     content_panels = [
@@ -258,7 +263,12 @@ class CoursePage(Page):
             heading=_("Pendaftaran"),
         ),
         MultiFieldPanel(
-            [FieldPanel("pre_test"), FieldPanel("post_test"), FieldPanel("require_post_test_pass")],
+            [
+                FieldPanel("pre_test"),
+                FieldPanel("post_test"),
+                FieldPanel("require_post_test_pass"),
+                FieldPanel("video_watch_percent"),
+            ],
             heading=_("Tes dan aturan kelulusan"),
         ),
     ]

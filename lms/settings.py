@@ -232,6 +232,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SINAU_IMPORT_MAX_BYTES = env.int("SINAU_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 
+# --- Video ----------------------------------------------------------------------------
+# Empty: the ffmpeg that ships in the imageio-ffmpeg wheel (no system install needed).
+SINAU_FFMPEG_BINARY = env.str("SINAU_FFMPEG_BINARY", default="")
+SINAU_X264_PRESET = env.str("SINAU_X264_PRESET", default="veryfast")
+SINAU_HLS_SEGMENT_SECONDS = env.int("SINAU_HLS_SEGMENT_SECONDS", default=6)
+SINAU_VIDEO_MAX_BYTES = env.int("SINAU_VIDEO_MAX_BYTES", default=8 * 1024**3)
+SINAU_VIDEO_CHUNK_BYTES = env.int("SINAU_VIDEO_CHUNK_BYTES", default=8 * 1024**2)
+# How long a signed playlist or segment URL stays valid; players refetch playlists.
+SINAU_VIDEO_URL_TTL = env.int("SINAU_VIDEO_URL_TTL", default=300)
+# Set (e.g. "/protected-media/") when nginx serves local media through X-Accel-Redirect:
+# segments then never stream through a Python worker.
+SINAU_X_ACCEL_REDIRECT_PREFIX = env.str("SINAU_X_ACCEL_REDIRECT_PREFIX", default="")
+SINAU_HEARTBEAT_MIN_SECONDS = env.float("SINAU_HEARTBEAT_MIN_SECONDS", default=2.0)
+
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
@@ -257,6 +271,11 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"lms.videos.tasks.*": {"queue": "transcode"}}
 CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
+# A transcode of a long lecture runs for hours; the Redis visibility timeout must exceed
+# it, or an unacknowledged job is handed to a second worker while the first still runs.
+SINAU_TRANSCODE_TIME_LIMIT = env.int("SINAU_TRANSCODE_TIME_LIMIT", default=6 * 3600)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SINAU_TRANSCODE_TIME_LIMIT + 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("lms.people.urls")),
     path("", include("lms.learning.urls")),
+    path("", include("lms.videos.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:

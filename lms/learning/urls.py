@@ -1,21 +1,8 @@
-from django.urls import path, register_converter
+from django.urls import path
+
+import lms.core.converters  # noqa: F401  (registers row_id)
 
 from . import views
-
-
-class RowIdConverter:
-    """A database id: at most 18 digits, so a pasted giant number is a 404, not an overflow."""
-
-    regex = "[0-9]{1,18}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(RowIdConverter, "row_id")
 
 app_name = "learning"
 
