@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +8,7 @@ import pytest
 from django.db import connection
 
 from tests.factories import EmployeeFactory, OrgUnitFactory, make_pemda
+from tests.support import BUCKET, moto_server, s3_storage
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +71,23 @@ def org_unit_factory(db: None) -> type[OrgUnitFactory]:
 
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def on_s3(s3_endpoint: str, settings: Any) -> Any:
+    """The default storage on S3 (moto's server); returns a boto3 client for checking."""
+    import boto3
+
+    client = boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+    client.create_bucket(Bucket=BUCKET)
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(s3_endpoint)}
+    return client

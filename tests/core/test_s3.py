@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
@@ -18,58 +12,7 @@ from lms.people.models import Employee, EmployeeImport
 from lms.people.services import employee_import_run
 from tests.factories import valid_nip
 from tests.people.test_import import csv_bytes, row
-
-BUCKET = "sinau-media"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(  # noqa: S603 - moto from our own venv
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    try:
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def s3_storage(endpoint: str) -> dict[str, Any]:
-    return {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": BUCKET, "endpoint_url": endpoint, "region_name": "us-east-1",
-            "access_key": "test", "secret_key": "test", "addressing_style": "path",
-            "default_acl": None, "file_overwrite": False,
-        },
-    }  # fmt: skip
-
-
-@pytest.fixture
-def on_s3(s3_endpoint: str, settings: Any) -> Any:
-    client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-    )  # fmt: skip
-    client.create_bucket(Bucket=BUCKET)
-    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(s3_endpoint)}
-    return client
+from tests.support import BUCKET, free_port, s3_storage
 
 
 @pytest.mark.django_db
@@ -90,7 +33,7 @@ def test_healthz_checks_s3(client: Client, db: None, on_s3: Any, settings: Any) 
     # An endpoint where nothing listens: the probe reports it.
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": s3_storage(f"http://127.0.0.1:{_free_port()}"),
+        "default": s3_storage(f"http://127.0.0.1:{free_port()}"),
     }
     response = client.get("/healthz")
     assert response.status_code == 503

@@ -1,0 +1,57 @@
+"""Helpers shared by tests: real services started for a test (moto's S3 server), ports."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+BUCKET = "sinau-media"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto in server mode on loopback: S3 over real HTTP, not a patched client."""
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - moto from our own venv
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def s3_storage(endpoint: str, **options: Any) -> dict[str, Any]:
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": BUCKET, "endpoint_url": endpoint, "region_name": "us-east-1",
+            "access_key": "test", "secret_key": "test", "addressing_style": "path",
+            "default_acl": None, "file_overwrite": False, **options,
+        },
+    }  # fmt: skip
