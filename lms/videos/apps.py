@@ -6,3 +6,6 @@ class VideosConfig(AppConfig):
     name = "lms.videos"
     label = "videos"
     verbose_name = _("Video")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401
