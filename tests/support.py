@@ -55,3 +55,52 @@ def s3_storage(endpoint: str, **options: Any) -> dict[str, Any]:
             "default_acl": None, "file_overwrite": False, **options,
         },
     }  # fmt: skip
+
+
+def worker_env(media_root: str, **extra: str) -> dict[str, str]:
+    """Environment for a worker process that shares the test database and media folder."""
+    import os
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        database_url = (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        )
+    return {
+        **os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": media_root,
+        "LOG_FORMAT": "text", **extra,
+    }  # fmt: skip
+
+
+def start_worker(
+    queue: str, env: dict[str, str], *, pool: str = "solo", concurrency: int = 1
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker (not eager mode) consuming one queue of its own."""
+    from pathlib import Path
+
+    return subprocess.Popen(  # noqa: S603 - our own venv's celery
+        [
+            sys.executable, "-m", "celery", "-A", "lms", "worker", "-Q", queue, "--pool", pool,
+            "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
+            "--without-heartbeat", "-l", "INFO",
+        ],
+        cwd=Path(__file__).resolve().parents[1], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> str:
+    """Stop the worker; its log tail, printed so a failing test shows it."""
+    worker.terminate()
+    try:
+        out, _ = worker.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        out, _ = worker.communicate()
+    text = out.decode(errors="replace")[-4000:]
+    print(text)
+    return text

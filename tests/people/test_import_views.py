@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -21,6 +17,7 @@ from lms.celery import app as celery_app
 from lms.people.models import Employee, EmployeeImport
 from tests.factories import valid_nip
 from tests.people.test_import import csv_bytes, row
+from tests.support import start_worker, stop_worker, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,39 +73,14 @@ def test_import_pages_query_counts(
 def celery_worker(transactional_db: None, settings: Any) -> Iterator[str]:
     """A real worker process (not eager mode) on a queue of its own, sharing the test database."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        database_url = f"sqlite:///{db['NAME']}"
-    else:
-        database_url = (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        )
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "MEDIA_ROOT": settings.MEDIA_ROOT,
-        "LOG_FORMAT": "text",
-    }
     old_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
-    worker = subprocess.Popen(  # noqa: S603 - our own venv's celery
-        [
-            sys.executable, "-m", "celery", "-A", "lms", "worker", "-Q", queue, "--pool", "solo",
-            "--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "INFO",
-        ],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    worker = start_worker(queue, worker_env(settings.MEDIA_ROOT))
     try:
         yield queue
     finally:
         celery_app.conf.task_default_queue = old_queue
-        worker.terminate()
-        try:
-            out, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            out, _ = worker.communicate()
-        print(out.decode(errors="replace")[-4000:])
+        stop_worker(worker)
 
 
 def wait_finished(pk: int, timeout: float = 90) -> EmployeeImport:
