@@ -293,7 +293,10 @@ def video_transcode(*, video_id: int, job_id: str, preset: str | None = None) ->
 
         _update_job(video_id, job, duration_seconds=round(source.duration, 3))
         try:
-            transcoding.run(args, duration=source.duration, on_progress=progress)
+            transcoding.run(
+                args, duration=source.duration, log_path=workdir / "ffmpeg.log",
+                on_progress=progress,
+            )  # fmt: skip
         except transcoding.TranscodeFailed as exc:
             _fail(video_id, job, str(exc))
             return "failed"

@@ -236,12 +236,11 @@ def run(
     args: list[str],
     *,
     duration: float,
+    log_path: Path,
     on_progress: Callable[[int], None] | None = None,
-    log_path: Path | None = None,
 ) -> None:
     """Run ffmpeg, reporting percent done from its -progress output; TranscodeFailed with
     ffmpeg's last error lines when it exits non-zero."""
-    log_path = log_path or Path(args[-1]).parent / "ffmpeg.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own argument list, no shell
             args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,

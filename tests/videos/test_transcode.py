@@ -190,7 +190,8 @@ def test_progress_is_reported_while_ffmpeg_runs(tmp_path: Path) -> None:
     (out / "thumbs").mkdir(parents=True)
     seen: list[int] = []
     args = transcoding.build_command(src, out, source, transcoding.ladder_for(source))
-    transcoding.run(args, duration=source.duration, on_progress=seen.append)
+    log = tmp_path / "ffmpeg.log"
+    transcoding.run(args, duration=source.duration, log_path=log, on_progress=seen.append)
     assert seen == sorted(seen)
     assert seen[-1] >= 90
     assert len(set(seen)) >= 2
