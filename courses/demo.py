@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from wagtail.models import Page, Site
@@ -100,6 +101,22 @@ def _seed_modules(course: CoursePage) -> None:
         )  # fmt: skip
         course.add_child(instance=module)
         module.save_revision().publish()
+
+
+def demo_video_module(*, course: CoursePage, video: Any) -> ModulePage:
+    """A video module in the sample course (the demo shows the player and watch tracking)."""
+    existing = ModulePage.objects.child_of(course).filter(slug="modul-video").first()
+    if existing is not None:
+        return existing
+    module = ModulePage(
+        title="Video: Pengantar Sinau", slug="modul-video",
+        intro="Tonton video ini sampai selesai; modul selesai setelah 90% video ditonton.",
+        body=[("video", {"video": video, "caption": "Video demo"})],
+        required_for_completion=False, estimated_minutes=1,
+    )  # fmt: skip
+    course.add_child(instance=module)
+    module.save_revision().publish()
+    return module
 
 
 def demo_instructor_assign(*, course: CoursePage) -> None:

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from courses.authoring import authoring_setup
-from courses.demo import demo_instructor_assign, seed_demo_catalogue
+from courses.demo import demo_instructor_assign, demo_video_module, seed_demo_catalogue
 from lms.people.demo import seed_demo_pemda
+from lms.videos.demo import seed_demo_video
 
 
 class Command(BaseCommand):
@@ -19,6 +20,9 @@ class Command(BaseCommand):
         course = seed_demo_catalogue()
         authoring_setup()  # after the catalogue exists: it grants permissions on it
         demo_instructor_assign(course=course)
+        instructor = course.instructors.first()
+        video = seed_demo_video(owner=instructor)
+        demo_video_module(course=course, video=video)
         self.stdout.write(self.style.SUCCESS(f"Demo Pemda ready: {settings.SINAU_PEMDA_NAME}"))
         self.stdout.write(f"Sample course: {course.title} ({course.url_path})")
         self.stdout.write("Demo logins (NIP or email; password for all below):")
