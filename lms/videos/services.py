@@ -270,7 +270,7 @@ def video_transcode(*, video_id: int, job_id: str, preset: str | None = None) ->
         except FileNotFoundError:
             _fail(video_id, job, _("Berkas sumber video tidak ditemukan; unggah ulang videonya."))
             return "failed"
-        except OSError as exc:
+        except (OSError, BotoCoreError, ClientError) as exc:
             raise TransientError(str(exc)) from exc
         if _reuse_ladder(video_id, job, checksum, size):
             return "reused"
@@ -324,7 +324,8 @@ def video_transcode(*, video_id: int, job_id: str, preset: str | None = None) ->
 
 
 def video_transcode_give_up(*, video_id: int, job_id: str, error: str) -> None:
-    """After the last retry: failed, with a reason the instructor can act on."""
+    """After the last retry (or an unexpected error): failed, with a reason the instructor
+    can act on. Only if the job is still the current one."""
     _fail(
         video_id,
         uuid.UUID(job_id),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -10,30 +10,30 @@ from django.db import DatabaseError
 
 from . import services
 
-logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 6
+class TranscodeTask(Task):
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # Retries used up, or a bug: the video must not sit in "transcoding" for ever.
+        video_id, job_id = (list(args) + [kwargs.get("video_id"), kwargs.get("job_id")])[:2]
+        if video_id is not None and job_id is not None:
+            services.video_transcode_give_up(video_id=video_id, job_id=job_id, error=repr(exc))
 
 
 @shared_task(
-    bind=True,
+    base=TranscodeTask,
     # A worker killed mid-job (OOM, deploy, power) must not lose it: the message is
     # acknowledged only when the task returns, and requeued if the worker dies.
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
+    # Storage or database briefly away: retried after about 30 s, 1, 2, 4 ... minutes. A
+    # broken source never raises these; it ends "failed" with its reason, without retries.
+    autoretry_for=(services.TransientError, DatabaseError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=6,
     time_limit=settings.SINAU_TRANSCODE_TIME_LIMIT,
     soft_time_limit=settings.SINAU_TRANSCODE_TIME_LIMIT - 60,
 )
-def transcode(self: Task, video_id: int, job_id: str) -> str:
-    try:
-        return services.video_transcode(video_id=video_id, job_id=job_id)
-    except (services.TransientError, DatabaseError) as exc:
-        # Storage or database briefly away: back off 30 s, 1 min, 2 min ... A broken
-        # source never gets here; it ends "failed" with its reason, without retries.
-        retries = self.request.retries
-        if retries >= MAX_RETRIES:
-            services.video_transcode_give_up(video_id=video_id, job_id=job_id, error=str(exc))
-            raise
-        logger.warning("transcode retry", extra={"video_id": video_id, "error": str(exc)})
-        raise self.retry(exc=exc, countdown=min(30 * 2**retries, 3600)) from exc
+def transcode(video_id: int, job_id: str) -> str:
+    return services.video_transcode(video_id=video_id, job_id=job_id)
