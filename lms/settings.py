@@ -213,6 +213,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="auto"),
+            # SigV4: newer regions and S3-compatible stores refuse SigV2 presigned URLs.
+            "signature_version": "s3v4",
             "default_acl": None,
             "querystring_auth": True,
             "file_overwrite": False,

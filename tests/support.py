@@ -52,7 +52,7 @@ def s3_storage(endpoint: str, **options: Any) -> dict[str, Any]:
         "OPTIONS": {
             "bucket_name": BUCKET, "endpoint_url": endpoint, "region_name": "us-east-1",
             "access_key": "test", "secret_key": "test", "addressing_style": "path",
-            "default_acl": None, "file_overwrite": False, **options,
+            "signature_version": "s3v4", "default_acl": None, "file_overwrite": False, **options,
         },
     }  # fmt: skip
 
