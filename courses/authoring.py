@@ -176,7 +176,8 @@ def _permission(m: _Models, app_label: str, model: str, codename: str, name: str
 
 
 # What a module is made of: instructors upload and choose images and documents (in the root
-# collection) and choose videos and quizzes in the module's blocks.
+# collection), upload videos (and re-transcode their own) and choose videos and quizzes in
+# the module's blocks.
 COLLECTION_PERMISSIONS = [
     ("wagtailimages", "image", "add_image", "Can add image"),
     ("wagtailimages", "image", "choose_image", "Can choose image"),
@@ -185,6 +186,7 @@ COLLECTION_PERMISSIONS = [
 ]
 MODEL_PERMISSIONS = [
     ("videos", "video", "view_video", "Can view video"),
+    ("videos", "video", "add_video", "Can add video"),
     ("assessments", "quiz", "view_quiz", "Can view kuis"),
 ]
 

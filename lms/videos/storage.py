@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.storage import Storage, storages
+from storages.utils import clean_name
 
 SOURCE_ROOT = "videos/sources"
 HLS_ROOT = "videos/hls"
@@ -30,8 +31,13 @@ def s3_client(storage: Storage | None = None) -> Any:
 
 
 def s3_key(name: str, storage: Storage | None = None) -> str:
+    """The bucket key of a storage name (with the storage's location prefix, if any)."""
     storage = storage or video_storage()
-    return storage._normalize_name(storage._clean_name(name))  # type: ignore[attr-defined]
+    return str(storage._normalize_name(clean_name(name)))  # type: ignore[attr-defined]
+
+
+def s3_bucket(storage: Storage | None = None) -> str:
+    return str((storage or video_storage()).bucket_name)  # type: ignore[attr-defined]
 
 
 def local_path(name: str, storage: Storage | None = None) -> Path | None:

@@ -316,7 +316,8 @@ def test_storage_failing_on_every_retry_ends_failed_with_a_reason(
     settings.SINAU_X264_PRESET = "ultrafast"
     # Eager: Celery runs the retries at once in this process, countdowns skipped; start
     # at the second-to-last retry so the test runs two attempts, not seven.
-    result = transcode.apply(args=(video.pk, str(video.job_id)), retries=transcode.max_retries - 1)
+    last_retry = int(transcode.max_retries or 0) - 1
+    result = transcode.apply(args=(video.pk, str(video.job_id)), retries=last_retry)
     assert result.failed()
     video.refresh_from_db()
     assert video.status == "failed"
