@@ -203,7 +203,7 @@ def build_command(
     poster_at = round(min(source.duration * 0.1, 5.0), 2)
     poster = (
         branches[len(rungs)]
-        .trim(start=poster_at)
+        .trim(start=poster_at, duration=0.5)
         .setpts("PTS-STARTPTS")
         .filter("scale", -2, min(720, rungs[-1].height))
         .output(str(out / "poster.jpg"), vframes=1, **{"q:v": 3})
