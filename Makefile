@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test test-smoke lint typecheck bench worker web migrate demo browser clean
+.PHONY: setup run test test-smoke lint typecheck bench worker web migrate demo browser vendor clean
 
 # --- install ---------------------------------------------------------------------------
 $(UV):
@@ -31,12 +31,28 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced .env ## install Python dependencies into .venv (nothing else)
 
+# hls.js from npm, pinned by package-lock.json, copied into static/vendor/ (neither is committed).
+# Make's timestamps skip npm while the copy is newer than the lock file.
+VENDOR := static/vendor
+HLS_FILES := hls.light.min.js hls.light.min.js.map hls.worker.js hls.worker.js.map
+HLS_JS := $(VENDOR)/hls.light.min.js
+
+$(HLS_JS): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm)
+	npm ci --ignore-scripts --no-audit --no-fund
+	@mkdir -p $(VENDOR)
+	cp $(addprefix node_modules/hls.js/dist/,$(HLS_FILES)) $(VENDOR)/
+	@touch $@
+
+vendor: $(HLS_JS) ## the browser libraries (hls.js) under static/vendor/
+
 browser: ## Debian's Chromium for the browser journeys (never a downloaded browser)
 	@command -v chromium >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
 # --- run -------------------------------------------------------------------------------
-migrate: setup
+migrate: setup $(HLS_JS)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
 
@@ -68,15 +84,15 @@ typecheck: setup
 
 # pytest exits 5 when it collects no test; that is a result to read, not a crash.
 PYTEST = $(VENV)/bin/pytest
-test: setup browser lint typecheck ## ruff, mypy, migrations check and the whole suite
+test: setup browser $(HLS_JS) lint typecheck ## ruff, mypy, migrations check and the whole suite
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PYTEST) $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "no tests collected" && exit 0; exit $$rc; }
 
-test-smoke: setup ## the suite without the browser, for a second database (the SQLite default)
+test-smoke: setup $(HLS_JS) ## the suite without the browser, for a second database (the SQLite default)
 	$(PYTEST) -m "not e2e" -q $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc; }
 
 bench: setup ## every benchmark under bench/, on PostgreSQL
 	@for b in bench/[a-z]*.py; do n=$$(basename $$b .py); echo "== $$n"; $(PY) -m bench.$$n || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var/static var/celery
+	rm -rf $(VENV) $(TOOLS) var/static var/celery node_modules $(VENDOR)

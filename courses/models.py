@@ -351,9 +351,17 @@ class ModulePage(Page):
             and block.value["quiz"] is not None
         }
 
+    def video_ids(self) -> set[int]:
+        """Videos in this module: it is completed by watching each past the course's share."""
+        return {
+            block.value["video"].pk
+            for block in self.body
+            if block.block_type == "video" and block.value["video"] is not None
+        }
+
     def is_text_only(self) -> bool:
-        """Whether "mark as done" may complete it: no quiz to pass in it."""
-        return not self.quiz_ids()
+        """Whether "mark as done" alone may complete it: no quiz to pass, no video to watch."""
+        return not self.quiz_ids() and not self.video_ids()
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         from lms.learning.selectors import module_access

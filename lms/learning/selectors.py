@@ -15,6 +15,8 @@ from courses.models import CoursePage, EnrolmentPolicy, ModulePage
 from lms.assessments.selectors import quizzes_passed
 from lms.people.models import Employee
 from lms.people.selectors import scope_for
+from lms.videos.models import VideoWatch
+from lms.videos.watching import resume_point, threshold_reached, watched_percent
 
 from .models import Enrolment, ModuleProgress
 
@@ -209,6 +211,46 @@ def module_access(*, viewer: Any, course: CoursePage, module: ModulePage) -> Mod
     return ModuleAccess(True, enrolment=enrolment)
 
 
+@dataclass(frozen=True)
+class VideoProgress:
+    """How far a learner got in one video of a module, against the course's share."""
+
+    video_id: int
+    watched_seconds: float = 0.0
+    percent: int = 0
+    done: bool = False
+    resume_at: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"percent": self.percent, "completed": self.done, "resume_at": self.resume_at}
+
+
+def videos_progress(
+    *, employee: Employee, video_ids: set[int], course: CoursePage
+) -> dict[int, VideoProgress]:
+    """Each video's progress for the learner (unwatched ones at zero), in one query."""
+    if not video_ids:
+        return {}
+    watches = VideoWatch.objects.filter(employee=employee, video_id__in=video_ids).select_related(
+        "video"
+    )
+    result = {video_id: VideoProgress(video_id=video_id) for video_id in video_ids}
+    for watch in watches:
+        duration = watch.video.duration_seconds
+        result[watch.video_id] = VideoProgress(
+            video_id=watch.video_id,
+            watched_seconds=watch.watched_seconds,
+            percent=watched_percent(watch.watched_seconds, duration),
+            done=threshold_reached(
+                watched_seconds=watch.watched_seconds,
+                duration=duration,
+                percent=course.video_watch_percent,
+            ),
+            resume_at=resume_point(watch.last_position, duration),
+        )
+    return result
+
+
 @dataclass
 class ModuleView:
     course: CoursePage
@@ -220,6 +262,20 @@ class ModuleView:
     enrolment: Enrolment | None
     can_mark_done: bool
     needs_quiz: bool
+    needs_video: bool = False
+    # Watch progress is recorded: the viewer is enrolled (active or completed).
+    tracking: bool = False
+    videos: dict[int, VideoProgress] = field(default_factory=dict)
+
+    @property
+    def player_state(self) -> dict[str, Any]:
+        """What the video player reads from the page (json_script): where to resume, how far
+        the learner got, whether to send heartbeats at all."""
+        return {
+            "tracking": self.tracking,
+            "threshold": self.course.video_watch_percent,
+            "videos": {str(pk): v.as_json() for pk, v in self.videos.items()},
+        }
 
 
 def module_view(*, module: ModulePage, viewer: Any, access: ModuleAccess | None) -> ModuleView:
@@ -237,6 +293,17 @@ def module_view(*, module: ModulePage, viewer: Any, access: ModuleAccess | None)
         and quizzes_passed(employee=enrolment.employee, quiz_ids=required_quizzes)
         == required_quizzes
     )
+    video_ids = module.video_ids()
+    tracking = enrolment is not None and enrolment.status in (
+        Enrolment.Status.ACTIVE,
+        Enrolment.Status.COMPLETED,
+    )
+    videos: dict[int, VideoProgress] = {}
+    if tracking and enrolment is not None:
+        videos = videos_progress(employee=enrolment.employee, video_ids=video_ids, course=course)
+    # A module with a video is completed by watching it (the heartbeat does that); the button
+    # is left for a video module whose quiz is passed after the watching.
+    videos_done = all(v.done for v in videos.values())
     return ModuleView(
         course=course,
         previous=siblings[index - 1] if index > 0 else None,
@@ -249,9 +316,13 @@ def module_view(*, module: ModulePage, viewer: Any, access: ModuleAccess | None)
             enrolment is not None
             and enrolment.status == Enrolment.Status.ACTIVE
             and quiz_done
+            and videos_done
             and not (progress and progress.completed_at)
         ),
         needs_quiz=needs_quiz,
+        needs_video=bool(video_ids),
+        tracking=tracking,
+        videos=videos,
     )
 
 

@@ -18,7 +18,7 @@ from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import scope_for
 
 from .models import Enrolment, ModuleProgress
-from .selectors import completion_check, course_seats_left
+from .selectors import completion_check, course_seats_left, videos_progress
 
 logger = logging.getLogger(__name__)
 
@@ -232,14 +232,31 @@ def module_start(*, actor: Employee, enrolment: Enrolment, module: ModulePage) -
     return progress
 
 
+def _quizzes_done(actor: Employee, module: ModulePage) -> bool:
+    required = module.quiz_ids()
+    return not required or quizzes_passed(employee=actor, quiz_ids=required) == required
+
+
+def _videos_done(actor: Employee, enrolment: Enrolment, module: ModulePage) -> bool:
+    progress = videos_progress(
+        employee=actor, video_ids=module.video_ids(), course=enrolment.course
+    )
+    return all(v.done for v in progress.values())
+
+
 def module_mark_done(
     *, actor: Employee, enrolment: Enrolment, module: ModulePage, seconds_spent: int = 0
 ) -> ModuleProgress:
-    """The learner says they finished a text module; a module with a quiz needs the pass."""
+    """The learner says they finished a text module; a module with a quiz needs the pass, one
+    with a video needs the course's share of it watched."""
     _require_active(actor, enrolment, module)
-    required = module.quiz_ids()
-    if required and quizzes_passed(employee=actor, quiz_ids=required) != required:
+    if not _quizzes_done(actor, module):
         raise ValidationError(_("Modul ini selesai setelah Anda lulus kuisnya."))
+    if not _videos_done(actor, enrolment, module):
+        raise ValidationError(
+            _("Modul ini selesai setelah Anda menonton minimal %(percent)s%% videonya.")
+            % {"percent": enrolment.course.video_watch_percent}
+        )
     seconds = max(0, min(int(seconds_spent), MAX_SECONDS_PER_UPDATE))
     now = timezone.now()
     with transaction.atomic():
@@ -251,6 +268,36 @@ def module_mark_done(
             progress.completed_at = now
         progress.save()
         completion_evaluate(enrolment=enrolment)
+    return progress
+
+
+def module_videos_watched(
+    *, actor: Employee, enrolment: Enrolment, module: ModulePage
+) -> ModuleProgress | None:
+    """Complete the module (once) now that a video in it is watched past the course's share,
+    if every other video in it is too and its required quizzes are passed; then the course,
+    if that was the last thing missing. Called by the watch heartbeat; None: not yet."""
+    done = (
+        ModuleProgress.objects.filter(
+            enrolment=enrolment, module=module, completed_at__isnull=False
+        )
+        .order_by()
+        .first()
+    )
+    if done is not None:
+        return done  # most heartbeats after the threshold: re-watching changes nothing here
+    _require_active(actor, enrolment, module)
+    if not _videos_done(actor, enrolment, module) or not _quizzes_done(actor, module):
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        progress, _created = ModuleProgress.objects.select_for_update().get_or_create(
+            enrolment=enrolment, module=module, defaults={"started_at": now}
+        )
+        if progress.completed_at is None:
+            progress.completed_at = now
+            progress.save()
+            completion_evaluate(enrolment=enrolment)
     return progress
 
 
