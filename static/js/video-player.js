@@ -138,7 +138,20 @@
   Player.prototype.onHlsError = function (event, data) {
     if (!data.fatal) return;
     var Hls = window.Hls;
-    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+    var status = data.response && data.response.code;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && (status === 403 || status === 410)) {
+      // The signed segment URLs expired (a long pause): fetch the playlists again for
+      // fresh ones and carry on from the same place, at most once a minute.
+      var now = Date.now();
+      if (this.reloadedAt && now - this.reloadedAt < 60000) {
+        this.say(this.text("Error"), "error");
+        return;
+      }
+      this.reloadedAt = now;
+      var at = this.video.currentTime;
+      this.hls.loadSource(this.root.dataset.src);
+      this.hls.startLoad(at);
+    } else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
       this.hls.startLoad(); // a dropped link on a slow line: try again from where it was
     } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
       this.hls.recoverMediaError();
