@@ -162,47 +162,31 @@ def _swap_in(
     video_id: int,
     job_id: uuid.UUID,
     *,
-    prefix: str,
+    renditions: list[Rendition],
     checksum: str,
     size: int,
-    source: transcoding.Probe,
-    rungs: list[tuple[str, int, int, int]],
-    thumbnails: list[str],
-    poster: str,
+    **ladder: Any,
 ) -> bool:
-    """Make the new ladder the one playing, in one transaction; the old one is deleted only
-    after the commit, so a viewer mid-video keeps their segments until then."""
+    """Make a ladder the one playing, in one transaction: its renditions (unsaved rows) and
+    its fields (hls_prefix, poster, thumbnails, duration, size as displayed, has_audio).
+    The old ladder is deleted only after the commit, so a viewer mid-video keeps their
+    segments until then. False when the job was superseded while it ran."""
     with transaction.atomic():
         video = Video.objects.select_for_update().filter(pk=video_id, job_id=job_id).first()
         if video is None:
-            return False  # superseded while we worked: our ladder is not wanted
+            return False
         old_prefix = video.hls_prefix
         video.renditions.all().delete()
-        Rendition.objects.bulk_create(
-            Rendition(
-                video=video,
-                height=height,
-                width=width,
-                bitrate=bitrate,
-                playlist_path=f"{prefix}{name}/index.m3u8",
-            )  # fmt: skip
-            for name, width, height, bitrate in rungs
-        )
-        video.hls_prefix = prefix
-        video.encoded_checksum = checksum
-        video.checksum = checksum
-        video.size_bytes = size
-        video.poster = poster
-        video.thumbnails = thumbnails
-        video.duration_seconds = round(source.duration, 3)
-        video.width, video.height, video.has_audio = source.width, source.height, source.has_audio
-        video.status = Video.Status.READY
-        video.progress_percent = 100
-        video.failure_reason = ""
-        video.job_id = None
-        video.transcoded_at = timezone.now()
+        for rendition in renditions:
+            rendition.video = video
+        Rendition.objects.bulk_create(renditions)
+        for field, value in ladder.items():
+            setattr(video, field, value)
+        video.checksum, video.encoded_checksum, video.size_bytes = checksum, checksum, size
+        video.status, video.progress_percent, video.failure_reason = Video.Status.READY, 100, ""
+        video.job_id, video.transcoded_at = None, timezone.now()
         video.save()
-        if old_prefix and old_prefix != prefix:
+        if old_prefix and old_prefix != video.hls_prefix:
             transaction.on_commit(lambda: _delete_ladder(old_prefix))
     return True
 
@@ -219,33 +203,18 @@ def _reuse_ladder(video_id: int, job_id: uuid.UUID, checksum: str, size: int) ->
     )
     if twin is None:
         return False
-    with transaction.atomic():
-        video = Video.objects.select_for_update().filter(pk=video_id, job_id=job_id).first()
-        if video is None:
-            return True
-        old_prefix = video.hls_prefix
-        video.renditions.all().delete()
-        Rendition.objects.bulk_create(
-            Rendition(
-                video=video,
-                height=r.height,
-                width=r.width,
-                bitrate=r.bitrate,
-                playlist_path=r.playlist_path,
-            )  # fmt: skip
+    _swap_in(
+        video_id, job_id, checksum=checksum, size=size,
+        renditions=[
+            Rendition(height=r.height, width=r.width, bitrate=r.bitrate,
+                      playlist_path=r.playlist_path)
             for r in twin.renditions.all()
-        )
-        for field in (
-            "hls_prefix", "encoded_checksum", "poster", "thumbnails", "duration_seconds",
-            "width", "height", "has_audio",
-        ):  # fmt: skip
-            setattr(video, field, getattr(twin, field))
-        video.checksum, video.size_bytes = checksum, size
-        video.status, video.progress_percent, video.failure_reason = Video.Status.READY, 100, ""
-        video.job_id, video.transcoded_at = None, timezone.now()
-        video.save()
-        if old_prefix and old_prefix != video.hls_prefix:
-            transaction.on_commit(lambda: _delete_ladder(old_prefix))
+        ],
+        **{field: getattr(twin, field) for field in (
+            "hls_prefix", "poster", "thumbnails", "duration_seconds", "width", "height",
+            "has_audio",
+        )},
+    )  # fmt: skip
     logger.info("video ladder reused", extra={"video_id": video_id, "twin_id": twin.pk})
     return True
 
@@ -312,9 +281,16 @@ def video_transcode(*, video_id: int, job_id: str, preset: str | None = None) ->
         ]
         poster = prefix + "poster.jpg" if (out / "poster.jpg").exists() else ""
         swapped = _swap_in(
-            video_id, job, prefix=prefix, checksum=checksum, size=size, source=source,
-            rungs=[(r.name, r.width, r.height, r.video_bitrate + r.audio_bitrate) for r in rungs],
-            thumbnails=thumbnails, poster=poster,
+            video_id, job, checksum=checksum, size=size,
+            renditions=[
+                Rendition(height=r.height, width=r.width,
+                          bitrate=r.video_bitrate + r.audio_bitrate,
+                          playlist_path=f"{prefix}{r.name}/index.m3u8")
+                for r in rungs
+            ],
+            hls_prefix=prefix, poster=poster, thumbnails=thumbnails,
+            duration_seconds=round(source.duration, 3), width=source.width,
+            height=source.height, has_audio=source.has_audio,
         )  # fmt: skip
     if not swapped:
         _delete_ladder(prefix)
