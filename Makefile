@@ -70,7 +70,7 @@ run: demo ## migrate, load the demo Pemda, serve on 127.0.0.1:8000 with a worker
 	@echo "Sinau: http://$(HOST):$(PORT)/   admin: http://$(HOST):$(PORT)/admin/   health: http://$(HOST):$(PORT)/healthz"
 	@echo "Log in with a demo NIP above and its password. Ctrl-C stops the server and the worker."
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/celery -A lms worker -Q default,transcode --concurrency 2 --loglevel INFO & \
+	  $(VENV)/bin/celery -A lms worker -B -Q default,transcode --concurrency 2 --loglevel INFO & \
 	  GUNICORN_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn lms.wsgi -c deploy/gunicorn.conf.py & \
 	  wait
 

@@ -166,3 +166,19 @@ def write_results(
     }
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def logged_in(employee: Any) -> tuple[str, str, str]:
+    """A login session for the employee, as a browser holds it: the Cookie header (session
+    and CSRF cookies), the CSRF token for the header, and the session key."""
+    from django.conf import settings
+    from django.test import Client
+    from django.utils.crypto import get_random_string
+
+    client = Client()
+    client.force_login(employee)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    # An unmasked CSRF secret is a valid token for both the cookie and the header.
+    csrf = get_random_string(32)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
+    return cookie, csrf, session

@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -417,101 +416,12 @@ def cpu_seconds(pids: Sequence[int]) -> float | None:
 # --- Load -----------------------------------------------------------------------------
 
 
-class Failure(Exception):
-    pass
+def load(server: subprocess.Popen[bytes], port: int, target: Target, cookie: str) -> Phase:
+    # Imported here: bench._load reads this module's settings.
+    from bench._load import fixed_maker, measure
 
-
-def _client_thread(
-    port: int,
-    target: Target,
-    headers: dict[str, str],
-    window: tuple[float, float],
-    stop: threading.Event,
-    latencies: list[float],
-    sizes: list[int],
-    failures: list[str],
-) -> None:
-    measure_from, until = window
-    conn: http.client.HTTPConnection | None = None
-    try:
-        for number in range(MAX_REQUESTS_PER_THREAD):
-            if stop.is_set() or time.perf_counter() >= until:
-                return
-            if conn is None or number % REQUESTS_PER_CONNECTION == 0:
-                if conn is not None:
-                    conn.close()
-                conn = http.client.HTTPConnection(
-                    "127.0.0.1", port, timeout=REQUEST_TIMEOUT_SECONDS
-                )
-            started = time.perf_counter()
-            conn.request("GET", target.path, headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-            finished = time.perf_counter()
-            if response.status != 200:
-                raise Failure(f"{target.path} answered {response.status}: {body[:200]!r}")
-            if measure_from <= started and finished <= until:
-                latencies.append(finished - started)
-                sizes.append(len(body))
-    except Exception as error:  # reported by the main thread, which stops the run
-        failures.append(f"{target.label}: {type(error).__name__}: {error}")
-        stop.set()
-    finally:
-        if conn is not None:
-            conn.close()
-
-
-def measure(server: subprocess.Popen[bytes], port: int, target: Target, cookie: str) -> Phase:
     headers = {"Cookie": cookie} if target.logged_in else {}
-    stop = threading.Event()
-    latencies: list[list[float]] = [[] for _ in range(CLIENT_THREADS)]
-    sizes: list[list[int]] = [[] for _ in range(CLIENT_THREADS)]
-    failures: list[str] = []
-    start = time.perf_counter()
-    window = (start + WARMUP_SECONDS, start + WARMUP_SECONDS + MEASURE_SECONDS)
-    threads = [
-        threading.Thread(
-            target=_client_thread,
-            args=(port, target, headers, window, stop, latencies[i], sizes[i], failures),
-            name=f"bench-client-{i}",
-        )
-        for i in range(CLIENT_THREADS)
-    ]
-    workers = worker_pids(server)
-    server_cpu: float | None = None
-    for thread in threads:
-        thread.start()
-    # CPU is read around the measured window only, as the requests are.
-    # Waiting on the event, so that a failing request ends the phase at once.
-    stop.wait(max(window[0] - time.perf_counter(), 0))
-    client_cpu_before, server_cpu_before = time.process_time(), cpu_seconds(workers)
-    stop.wait(max(window[1] - time.perf_counter(), 0))
-    client_cpu, server_cpu_after = time.process_time(), cpu_seconds(workers)
-    for thread in threads:
-        thread.join(timeout=WARMUP_SECONDS + MEASURE_SECONDS + 2 * REQUEST_TIMEOUT_SECONDS)
-        if thread.is_alive():
-            stop.set()
-            raise SystemExit(f"{target.label}: a client thread did not finish")
-    if failures:
-        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        raise SystemExit(failures[0] + more)
-    if server_cpu_before is not None and server_cpu_after is not None:
-        server_cpu = server_cpu_after - server_cpu_before
-    if worker_pids(server) != workers:
-        raise SystemExit(f"{target.label}: gunicorn replaced a worker during the phase")
-    samples = [latency for per_thread in latencies for latency in per_thread]
-    body_sizes = [size for per_thread in sizes for size in per_thread]
-    if not samples:
-        raise SystemExit(f"{target.label}: no request completed in the measured window")
-    return Phase(
-        target=target,
-        requests=len(samples),
-        seconds=MEASURE_SECONDS,
-        latencies=samples,
-        response_bytes=round(sum(body_sizes) / len(body_sizes)),
-        client_cpu_seconds=client_cpu - client_cpu_before,
-        server_cpu_seconds=server_cpu,
-    )
+    return measure(server, port, target, [fixed_maker(target.path, headers)] * CLIENT_THREADS)
 
 
 # --- Report ---------------------------------------------------------------------------
@@ -544,10 +454,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             server = start_gunicorn(port, log)
             try:
                 wait_until_serving(server, port)
-                phases = [measure(server, port, bare, cookie)]
+                phases = [load(server, port, bare, cookie)]
                 for target in pages:
-                    phases.append(measure(server, port, target, cookie))
-                phases.append(measure(server, port, bare, cookie))
+                    phases.append(load(server, port, target, cookie))
+                phases.append(load(server, port, bare, cookie))
             except BaseException:
                 stop_gunicorn(server)
                 log.seek(0)

@@ -388,5 +388,10 @@ class ModulePage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         access = getattr(request, "sinau_module_access", None)
-        context["view"] = module_view(module=self, viewer=request.user, access=access)
+        context["view"] = module_view(
+            module=self,
+            viewer=request.user,
+            access=access,
+            session_key=request.session.session_key,
+        )
         return context

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,16 @@ from django.db import connection
 
 from tests.factories import EmployeeFactory, OrgUnitFactory, make_pemda
 from tests.support import BUCKET, moto_server, s3_storage
+
+
+@pytest.fixture(autouse=True)
+def _forgetful_cache() -> None:
+    """Each test starts with an empty cache: what a test leaves there (rate limits, watched
+    ranges) is keyed by ids that the next test database hands out again. The suite's Redis
+    database is its own (CI puts the broker in another)."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +78,54 @@ def employee_factory(db: None) -> type[EmployeeFactory]:
 @pytest.fixture
 def org_unit_factory(db: None) -> type[OrgUnitFactory]:
     return OrgUnitFactory
+
+
+def publish(module: Any, body: list[tuple[str, Any]]) -> Any:
+    """Give a module page this body and publish it (which fills Wagtail's reference index,
+    through which videos and quizzes find the modules that show them)."""
+    module.body = body
+    module.save_revision().publish()
+    module.refresh_from_db()
+    return module
+
+
+@pytest.fixture
+def catalogue(db: None) -> Any:
+    """Home and an empty catalogue as the site's root (the demo's four courses cost time)."""
+    from wagtail.models import Page, Site
+
+    from courses.models import CatalogueIndexPage, HomePage
+
+    ensure_wagtail_root()
+    home = HomePage(title="Sinau", slug="sinau-uji")
+    Page.get_first_root_node().add_child(instance=home)
+    Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
+    )
+    catalogue = CatalogueIndexPage(title="Katalog kursus", slug="katalog")
+    home.add_child(instance=catalogue)
+    return catalogue
+
+
+@pytest.fixture
+def course_with(catalogue: Any) -> Callable[..., Any]:
+    """A live course whose modules have the given bodies (``course_with(body1, body2,
+    title=..., **course fields)``)."""
+    from courses.models import CoursePage, ModulePage
+
+    def make(*bodies: list[tuple[str, Any]], title: str = "Kursus Video", **fields: Any) -> Any:
+        slug = title.lower().replace(" ", "-")
+        course = CoursePage(
+            title=title, slug=slug, summary="Ringkasan", jp_credited=Decimal("2"), **fields
+        )
+        catalogue.add_child(instance=course)
+        for number, body in enumerate(bodies, start=1):
+            module = ModulePage(title=f"Modul {number}", slug=f"modul-{number}")
+            course.add_child(instance=module)
+            publish(module, body)
+        return course
+
+    return make
 
 
 def on_postgres() -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -104,3 +105,32 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> str:
     text = out.decode(errors="replace")[-4000:]
     print(text)
     return text
+
+
+def at_once(
+    count: int, work: Callable[[int], Any], *, timeout: float = 120
+) -> tuple[list[Any], list[BaseException]]:
+    """Run ``work(0) … work(count - 1)`` in as many threads, released together by a barrier
+    (the concurrency tests, on PostgreSQL): their results, and what they raised. Each thread
+    closes its own database connection."""
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+    results: list[Any] = []
+    failures: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results.append(work(i))
+        except BaseException as exc:  # gathered for the main thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return results, failures

@@ -22,6 +22,8 @@ SINAU_ACTIONS: dict[str, tuple[str, str]] = {
     "sinau.people.role_revoke": ("Peran dicabut", "Peran dicabut"),
     "sinau.people.update": ("Data pegawai diubah", "Data pegawai diubah"),
     "sinau.people.export": ("Ekspor pegawai", "Data pegawai diekspor"),
+    "sinau.jp.credit": ("JP dikreditkan", "JP dikreditkan ke buku JP"),
+    "sinau.jp.reverse": ("JP dibatalkan", "JP dibatalkan dengan entri pembalik"),
 }
 
 

@@ -110,3 +110,104 @@ class ModuleProgress(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.enrolment} — {self.module_id}"
+
+
+# --- The JP ledger --------------------------------------------------------------------
+
+
+class JenisDiklat(models.Model):
+    """SIASN's kinds of development (jenis diklat, codes 1-25): reference data, loaded by a
+    data migration and refreshable from SIASN, never spelled out in logic."""
+
+    code = models.PositiveSmallIntegerField(_("kode"), unique=True)
+    name = models.CharField(_("nama"), max_length=120)
+    klasikal = models.BooleanField(_("klasikal"), default=False)
+
+    class Meta:
+        verbose_name = _("jenis diklat")
+        verbose_name_plural = _("jenis diklat")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}. {self.name}"
+
+
+class JPEntry(models.Model):
+    """One line of an employee's learning hours. Append-only: a correction is a reversing
+    entry (``reverses``), never an edit; on PostgreSQL a trigger refuses UPDATE and DELETE.
+    One source (a course completion, a verified external training, a mentoring) credits an
+    employee at most once: a unique constraint says so, whatever the code does."""
+
+    class Source(models.TextChoices):
+        COURSE = "course_completion", _("Penyelesaian kursus")
+        EXTERNAL = "external_training", _("Pelatihan eksternal")
+        MENTORING = "mentoring", _("Pembimbingan")
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jp_entries"
+    )
+    year = models.PositiveSmallIntegerField(_("tahun"))
+    jp = models.DecimalField(_("JP"), max_digits=6, decimal_places=2)
+    competency_type = models.CharField(_("jenis kompetensi"), max_length=20)
+    form = models.CharField(_("bentuk"), max_length=20)
+    jenis = models.ForeignKey(
+        JenisDiklat, verbose_name=_("jenis diklat"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    source_type = models.CharField(_("sumber"), max_length=20, choices=Source.choices)
+    source_id = models.PositiveBigIntegerField(_("nomor sumber"))
+    earned_on = models.DateField(_("tanggal diperoleh"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    note = models.TextField(_("catatan"), blank=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal",
+        verbose_name=_("membalik entri"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("dicatat"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("entri JP")
+        verbose_name_plural = _("buku JP")
+        ordering = ["employee", "earned_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "source_type", "source_id"],
+                condition=models.Q(reverses__isnull=True),
+                name="one_credit_per_source",
+            ),
+        ]
+        indexes = [models.Index(fields=["employee", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.employee} {self.year}: {self.jp} JP ({self.get_source_type_display()})"
+
+
+class JPYearTotal(models.Model):
+    """An employee's hours in a year, kept in step with the ledger in the same transaction
+    as every entry, so that no page sums the entries."""
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jp_years"
+    )
+    year = models.PositiveSmallIntegerField(_("tahun"))
+    total = models.DecimalField(_("jumlah JP"), max_digits=8, decimal_places=2, default=0)
+    klasikal = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    non_klasikal = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    teknis = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    manajerial = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    sosial_kultural = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    pemerintahan = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    entries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rekap JP tahunan")
+        verbose_name_plural = _("rekap JP tahunan")
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "year"], name="one_total_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} {self.year}: {self.total} JP"

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.models import CoursePage, EnrolmentPolicy, ModulePage
+from courses.models import CompetencyType, CoursePage, EnrolmentPolicy, ModulePage, TrainingForm
 from lms.assessments.selectors import quizzes_passed
 from lms.people.models import Employee
 from lms.people.selectors import scope_for
-from lms.videos.models import VideoWatch
-from lms.videos.watching import resume_point, threshold_reached, watched_percent
+from lms.videos.models import Video, VideoWatch
+from lms.videos.watching import (
+    resume_point,
+    threshold_reached,
+    watch_ticket_sign,
+    watch_tickets,
+    watched_percent,
+)
 
-from .models import Enrolment, ModuleProgress
+from .models import Enrolment, JPEntry, JPYearTotal, ModuleProgress
 
 
 def _as_employee(viewer: Any) -> Employee | None:
@@ -220,35 +227,80 @@ class VideoProgress:
     percent: int = 0
     done: bool = False
     resume_at: float = 0.0
+    # The length of the ladder playing (None: none is).
+    duration: float | None = None
+    # Filled in for the module page: the signed ticket the player sends with its heartbeats.
+    ticket: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"percent": self.percent, "completed": self.done, "resume_at": self.resume_at}
+        data: dict[str, Any] = {
+            "percent": self.percent,
+            "completed": self.done,
+            "resume_at": self.resume_at,
+        }
+        if self.ticket:
+            data["ticket"] = self.ticket
+        return data
 
 
 def videos_progress(
     *, employee: Employee, video_ids: set[int], course: CoursePage
 ) -> dict[int, VideoProgress]:
-    """Each video's progress for the learner (unwatched ones at zero), in one query."""
+    """Each video's progress for the learner (unwatched ones at zero), in two queries."""
     if not video_ids:
         return {}
-    watches = VideoWatch.objects.filter(employee=employee, video_id__in=video_ids).select_related(
-        "video"
-    )
-    result = {video_id: VideoProgress(video_id=video_id) for video_id in video_ids}
-    for watch in watches:
-        duration = watch.video.duration_seconds
-        result[watch.video_id] = VideoProgress(
-            video_id=watch.video_id,
-            watched_seconds=watch.watched_seconds,
-            percent=watched_percent(watch.watched_seconds, duration),
+    videos = {
+        pk: (duration, bool(prefix))
+        for pk, duration, prefix in Video.objects.filter(pk__in=video_ids).values_list(
+            "pk", "duration_seconds", "hls_prefix"
+        )
+    }
+    watched_rows = VideoWatch.objects.filter(employee=employee, video_id__in=video_ids)
+    watches = {
+        video_id: (watched, position)
+        for video_id, watched, position in watched_rows.values_list(
+            "video_id", "watched_seconds", "last_position"
+        )
+    }
+    result = {}
+    for video_id in video_ids:
+        duration, has_ladder = videos.get(video_id, (None, False))
+        watched, position = watches.get(video_id, (0.0, 0.0))
+        result[video_id] = VideoProgress(
+            video_id=video_id,
+            watched_seconds=watched,
+            percent=watched_percent(watched, duration),
             done=threshold_reached(
-                watched_seconds=watch.watched_seconds,
-                duration=duration,
-                percent=course.video_watch_percent,
+                watched_seconds=watched, duration=duration, percent=course.video_watch_percent
             ),
-            resume_at=resume_point(watch.last_position, duration),
+            resume_at=resume_point(position, duration),
+            duration=duration if has_ladder else None,
         )
     return result
+
+
+def _sign_watch_tickets(
+    videos: dict[int, VideoProgress],
+    *,
+    enrolment: Enrolment,
+    module: ModulePage,
+    course: CoursePage,
+    session_key: str,
+) -> None:
+    """Give each playable video's progress the ticket its player's heartbeats carry: the
+    page has just checked what the ticket vouches for (the enrolment, the module showing
+    the video), so the heartbeats need not check it again every ten seconds."""
+    durations = {pk: p.duration for pk, p in videos.items() if p.duration}
+    tickets = watch_tickets(
+        employee_id=enrolment.employee_id,
+        module_id=module.pk,
+        enrolment_id=enrolment.pk,
+        watch_percent=course.video_watch_percent,
+        durations=durations,
+    )
+    for video_id, ticket in tickets.items():
+        signed = watch_ticket_sign(ticket, session_key=session_key)
+        videos[video_id] = dataclasses.replace(videos[video_id], ticket=signed)
 
 
 @dataclass
@@ -278,7 +330,13 @@ class ModuleView:
         }
 
 
-def module_view(*, module: ModulePage, viewer: Any, access: ModuleAccess | None) -> ModuleView:
+def module_view(
+    *,
+    module: ModulePage,
+    viewer: Any,
+    access: ModuleAccess | None,
+    session_key: str | None = None,
+) -> ModuleView:
     course = module.get_parent().specific
     siblings = list(course.modules().only("id", "title", "url_path", "path", "depth"))
     index = next((i for i, m in enumerate(siblings) if m.pk == module.pk), 0)
@@ -301,6 +359,10 @@ def module_view(*, module: ModulePage, viewer: Any, access: ModuleAccess | None)
     videos: dict[int, VideoProgress] = {}
     if tracking and enrolment is not None:
         videos = videos_progress(employee=enrolment.employee, video_ids=video_ids, course=course)
+        if session_key and enrolment.employee_id == getattr(viewer, "pk", None):
+            _sign_watch_tickets(
+                videos, enrolment=enrolment, module=module, course=course, session_key=session_key
+            )
     # A module with a video is completed by watching it (the heartbeat does that); the button
     # is left for a video module whose quiz is passed after the watching.
     videos_done = all(v.done for v in videos.values())
@@ -362,13 +424,11 @@ def my_courses(*, employee: Employee) -> Dashboard:
             board.assigned.append(e)
         else:
             board.in_progress.append(e)
-    # JP from Sinau courses completed this year; the JP ledger issue replaces this with the
-    # competency record, which also counts verified external training.
-    board.jp_this_year = Enrolment.objects.filter(
-        employee=employee,
-        status=Enrolment.Status.COMPLETED,
-        completed_at__year=year,
-    ).aggregate(total=Sum("course__jp_credited"))["total"] or Decimal("0")
+    # The year's hours from the ledger's yearly total (courses and, as they come, verified
+    # external training and mentoring), never a sum over entries.
+    board.jp_this_year = JPYearTotal.objects.filter(employee=employee, year=year).values_list(
+        "total", flat=True
+    ).first() or Decimal("0")
     return board
 
 
@@ -382,4 +442,74 @@ def pending_approvals(*, viewer: Employee) -> QuerySet[Enrolment]:
         .filter(scope.unit_q("employee__org_unit__"))
         .select_related("employee", "employee__org_unit", "course")
         .order_by("created_at")
+    )
+
+
+# --- The competency record ------------------------------------------------------------
+
+
+@dataclass
+class CompetencyRecord:
+    """One employee's hours in one year against the target, with the lines behind them."""
+
+    employee: Employee
+    year: int
+    years: list[int]
+    target: Decimal
+    total: JPYearTotal | None
+    entries: QuerySet[JPEntry]
+    completed: list[Enrolment]
+
+    @property
+    def jp(self) -> Decimal:
+        return self.total.total if self.total else Decimal("0")
+
+    @property
+    def met(self) -> bool:
+        return self.jp >= self.target
+
+    @property
+    def percent(self) -> int:
+        if not self.target:
+            return 100
+        return max(0, min(100, round(100 * self.jp / self.target)))
+
+    def by_type(self) -> list[tuple[str, Decimal]]:
+        labels = dict(CompetencyType.choices)
+        return [(str(labels[k]), getattr(self.total, k) if self.total else Decimal("0"))
+                for k in ("teknis", "manajerial", "sosial_kultural", "pemerintahan")]  # fmt: skip
+
+    def by_form(self) -> list[tuple[str, Decimal]]:
+        labels = dict(TrainingForm.choices)
+        return [(str(labels[k]), getattr(self.total, k) if self.total else Decimal("0"))
+                for k in ("klasikal", "non_klasikal")]  # fmt: skip
+
+
+def competency_record(*, employee: Employee, year: int | None = None) -> CompetencyRecord:
+    """ "Rekam Kompetensi Saya": the year's total from the yearly aggregate (never a sum of
+    entries), the years that have hours, the entries of the year (a queryset to paginate)
+    and the courses completed in it."""
+    current = timezone.localdate().year
+    years = sorted(
+        set(JPYearTotal.objects.filter(employee=employee).values_list("year", flat=True))
+        | {current},
+        reverse=True,
+    )
+    year = year if year in years else current
+    return CompetencyRecord(
+        employee=employee,
+        year=year,
+        years=years,
+        target=Decimal(settings.SINAU_JP_TARGET),
+        total=JPYearTotal.objects.filter(employee=employee, year=year).first(),
+        entries=JPEntry.objects.filter(employee=employee, year=year)
+        .select_related("jenis", "reverses")
+        .order_by("-earned_on", "-pk"),
+        completed=list(
+            Enrolment.objects.filter(
+                employee=employee, status=Enrolment.Status.COMPLETED, completed_at__year=year
+            )
+            .select_related("course")
+            .order_by("-completed_at")
+        ),
     )

@@ -6,18 +6,22 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from courses.models import CoursePage, EnrolmentPolicy, ModulePage
 from lms.assessments.selectors import quizzes_passed
+from lms.core.audit import audit_record
 from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import scope_for
 
-from .models import Enrolment, ModuleProgress
+from .models import Enrolment, JenisDiklat, JPEntry, JPYearTotal, ModuleProgress
 from .selectors import completion_check, course_seats_left, videos_progress
 
 logger = logging.getLogger(__name__)
@@ -271,12 +275,13 @@ def module_mark_done(
     return progress
 
 
-def module_videos_watched(
+def module_requirements_met(
     *, actor: Employee, enrolment: Enrolment, module: ModulePage
 ) -> ModuleProgress | None:
-    """Complete the module (once) now that a video in it is watched past the course's share,
-    if every other video in it is too and its required quizzes are passed; then the course,
-    if that was the last thing missing. Called by the watch heartbeat; None: not yet."""
+    """Complete the module (once) now that a video in it is watched past the course's share
+    or a quiz in it is passed, if every video in it is watched and every required quiz
+    passed; then the course, if that was the last thing missing. Called by the watch
+    heartbeat and by grading; None: not yet."""
     done = (
         ModuleProgress.objects.filter(
             enrolment=enrolment, module=module, completed_at__isnull=False
@@ -299,6 +304,22 @@ def module_videos_watched(
             progress.save()
             completion_evaluate(enrolment=enrolment)
     return progress
+
+
+def quiz_passed(*, actor: Employee, quiz_id: int) -> None:
+    """A learner's result on a quiz is now a pass: complete what it completes, in each
+    course they are enrolled in that uses it (a module requiring it, or the post-test)."""
+    from lms.assessments.models import Quiz
+    from lms.assessments.selectors import quiz_uses
+
+    quiz = Quiz.objects.get(pk=quiz_id)
+    for use in quiz_uses(employee=actor, quiz=quiz):
+        enrolment = Enrolment.objects.select_related("course").get(pk=use.enrolment_id)
+        if enrolment.status != Enrolment.Status.ACTIVE:
+            continue
+        if use.module is not None and quiz_id in use.module.specific.quiz_ids():
+            module_requirements_met(actor=actor, enrolment=enrolment, module=use.module.specific)
+        completion_evaluate(enrolment=enrolment)
 
 
 def completion_evaluate(*, enrolment: Enrolment) -> Enrolment:
@@ -325,8 +346,114 @@ def enrolment_complete(*, enrolment: Enrolment, actor: Employee | None) -> Enrol
         locked.status = Enrolment.Status.COMPLETED
         locked.completed_at = timezone.now()
         locked.save(update_fields=["status", "completed_at", "updated_at"])
+        course = CoursePage.objects.get(pk=locked.course_id)
+        if course.jp_credited > 0:
+            jp_credit(
+                employee_id=locked.employee_id, jp=course.jp_credited,
+                competency_type=course.competency_type, form=course.training_form,
+                jenis_code=JENIS_KLASIKAL if course.training_form == "klasikal" else JENIS_ONLINE,
+                source_type=JPEntry.Source.COURSE, source_id=locked.pk,
+                earned_on=timezone.localdate(locked.completed_at), created_by=actor,
+                note=course.title,
+            )  # fmt: skip
         logger.info(
             "course completed",
             extra={"enrolment_id": locked.pk, "course_id": locked.course_id},
         )
     return locked
+
+
+# --- The JP ledger --------------------------------------------------------------------
+
+# SIASN's jenis diklat for a Sinau course by its form, until a course names its own.
+JENIS_ONLINE = 16  # e-learning
+JENIS_KLASIKAL = 13  # other classroom training
+
+_TOTAL_COLUMNS = {
+    "teknis", "manajerial", "sosial_kultural", "pemerintahan", "klasikal", "non_klasikal",
+}  # fmt: skip
+
+
+def _add_to_year(entry: JPEntry) -> None:
+    """Keep the employee's yearly total in step with a new entry (same transaction)."""
+    JPYearTotal.objects.get_or_create(employee_id=entry.employee_id, year=entry.year)
+    changes: dict[str, Any] = {"total": F("total") + entry.jp, "entries": F("entries") + 1}
+    for column in (entry.competency_type, entry.form):
+        if column in _TOTAL_COLUMNS:
+            changes[column] = F(column) + entry.jp
+    JPYearTotal.objects.filter(employee_id=entry.employee_id, year=entry.year).update(**changes)
+
+
+def jp_credit(
+    *,
+    employee_id: int,
+    jp: Decimal,
+    competency_type: str,
+    form: str,
+    source_type: str,
+    source_id: int,
+    earned_on: dt.date,
+    created_by: Employee | None = None,
+    jenis_code: int | None = None,
+    note: str = "",
+) -> tuple[JPEntry, bool]:
+    """Credit hours for one source, once: (the entry, whether this call made it). A second
+    call for the same source returns the first entry; the database's unique constraint
+    holds even when two calls race."""
+    if jp <= 0:
+        raise ValidationError(_("JP yang dikreditkan harus lebih dari nol."))
+    existing = JPEntry.objects.filter(
+        employee_id=employee_id, source_type=source_type, source_id=source_id,
+        reverses__isnull=True,
+    ).first()  # fmt: skip
+    if existing is not None:
+        return existing, False
+    jenis = JenisDiklat.objects.filter(code=jenis_code).first() if jenis_code else None
+    entry = JPEntry(
+        employee_id=employee_id, year=earned_on.year, jp=jp, competency_type=competency_type,
+        form=form, jenis=jenis,
+        source_type=source_type, source_id=source_id, earned_on=earned_on,
+        created_by=created_by, note=note[:1000],
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            entry.save()
+            _add_to_year(entry)
+    except IntegrityError:
+        # Another transaction credited the same source first: theirs stands.
+        return JPEntry.objects.get(
+            employee_id=employee_id, source_type=source_type, source_id=source_id,
+            reverses__isnull=True,
+        ), False  # fmt: skip
+    audit_record(
+        actor=created_by, action="sinau.jp.credit", instance=entry,
+        data={"jp": str(jp), "source": f"{source_type}:{source_id}", "year": entry.year},
+    )  # fmt: skip
+    return entry, True
+
+
+def jp_reverse(*, entry: JPEntry, actor: Employee | None, reason: str) -> JPEntry:
+    """Take an entry's hours back with a reversing entry (the only correction the ledger
+    knows); once per entry."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Tuliskan alasan pembatalan JP."))
+    if entry.reverses_id is not None:
+        raise ValidationError(_("Entri pembatalan tidak dapat dibatalkan lagi."))
+    try:
+        with transaction.atomic():
+            reversal = JPEntry.objects.create(
+                employee_id=entry.employee_id, year=entry.year, jp=-entry.jp,
+                competency_type=entry.competency_type, form=entry.form, jenis=entry.jenis,
+                source_type=entry.source_type, source_id=entry.source_id,
+                earned_on=timezone.localdate(), created_by=actor, note=reason[:1000],
+                reverses=entry,
+            )  # fmt: skip
+            _add_to_year(reversal)
+    except IntegrityError:
+        raise ValidationError(_("Entri ini sudah dibatalkan.")) from None
+    audit_record(
+        actor=actor, action="sinau.jp.reverse", instance=reversal, reason=reason,
+        data={"jp": str(reversal.jp), "reverses": entry.pk},
+    )  # fmt: skip
+    return reversal

@@ -8,6 +8,7 @@ app_name = "learning"
 
 urlpatterns = [
     path("kursus-saya/", views.dashboard, name="dashboard"),
+    path("rekam-kompetensi/", views.competency_record, name="competency_record"),
     path("kursus/<row_id:course_id>/daftar/", views.enrol, name="enrol"),
     path("pendaftaran/<row_id:enrolment_id>/batal/", views.withdraw, name="withdraw"),
     path("modul/<row_id:module_id>/selesai/", views.module_done, name="module_done"),

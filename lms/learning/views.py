@@ -138,6 +138,20 @@ def _section(request: HttpRequest, rows: list[Enrolment], param: str) -> Any:
 
 
 @login_required
+def competency_record(request: HttpRequest) -> HttpResponse:
+    """Rekam Kompetensi Saya: the learner's hours for a year, against the target."""
+    raw = request.GET.get("tahun", "")
+    year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else None
+    record = selectors.competency_record(employee=_viewer(request), year=year)
+    entries = Paginator(record.entries, PAGE_SIZE).get_page(request.GET.get("halaman"))
+    entries.param = "halaman"  # type: ignore[attr-defined]
+    entries.query = f"tahun={record.year}"  # type: ignore[attr-defined]
+    return render(
+        request, "learning/competency_record.html", {"record": record, "entries": entries}
+    )
+
+
+@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
     board = selectors.my_courses(employee=viewer)

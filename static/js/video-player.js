@@ -73,6 +73,8 @@
     this.timer = null;
     this.retry = null;
     this.started = false; // the first heartbeat (which starts the server's clock) went out
+    this.ticket = this.info.ticket || ""; // the page's signed watch ticket (renewed by replies)
+    this.final = false; // a pause, end or leaving is waiting to be written through
     this.savedAt = 0;
     this.hls = null;
   }
@@ -250,19 +252,19 @@
       self.close();
       self.stopTimer();
       self.savePosition(true);
-      self.send();
+      self.send(true);
     });
     video.addEventListener("ended", function () {
       self.extend(video.duration || video.currentTime);
       self.close();
       self.stopTimer();
       self.savePosition(true);
-      self.send();
+      self.send(true);
     });
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden") self.send();
+      if (document.visibilityState === "hidden") self.send(true);
     });
-    window.addEventListener("pagehide", function () { self.send(); });
+    window.addEventListener("pagehide", function () { self.send(true); });
   };
 
   Player.prototype.stopTimer = function () {
@@ -285,8 +287,11 @@
 
   // --- Heartbeats ---------------------------------------------------------------------
 
-  Player.prototype.send = function () {
+  // final: the player paused, ended or is being left, so the server writes the watch
+  // through instead of keeping it in its cache for a while.
+  Player.prototype.send = function (final) {
     if (!this.tracking || !this.started) return;
+    if (final === true) this.final = true;
     if (this.inflight) {
       this.again = true;
       return;
@@ -300,7 +305,10 @@
       module: parseInt(this.root.dataset.module, 10),
       intervals: this.played(),
       position: this.video.currentTime || 0,
+      final: this.final,
+      ticket: this.ticket,
     });
+    var sentFinal = this.final;
     this.inflight = true;
     // keepalive lets the last heartbeat outlive the page; sendBeacon cannot send the CSRF header.
     window.fetch(this.root.dataset.heartbeat, {
@@ -321,6 +329,7 @@
       }
       return response.json().then(function (data) {
         if (response.ok) {
+          if (sentFinal) self.final = false;
           self.onAccepted(data);
         } else {
           self.onRefused(response.status, data);
@@ -338,6 +347,7 @@
   };
 
   Player.prototype.onAccepted = function (data) {
+    if (data.ticket) this.ticket = data.ticket;
     this.info.completed = data.completed;
     this.showProgress(data.percent, data.completed);
     if (data.module_completed) {

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from playwright.sync_api import Locator, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -21,7 +20,6 @@ from lms.learning.models import Enrolment, ModuleProgress
 from lms.people.demo import DemoAccount
 from lms.people.models import Employee
 from lms.videos.models import Video, VideoWatch
-from lms.videos.watching import heartbeat_key
 from tests.videos.clips import make_clip
 from tests.videos.conftest import store_source, transcode_now
 
@@ -98,9 +96,8 @@ def test_learner_watches_a_video_to_the_end_and_the_module_completes(
     learner = Employee.objects.get(nip=demo[LEARNER].nip)
     course, module = video_course(lecture)
     enrolment = services.enrolment_request(actor=learner, course=course)
-    # The rate limit stays on (the player copes with it); a key an earlier run left in a
-    # shared cache under the same ids must not refuse this run's first heartbeat.
-    cache.delete(heartbeat_key(employee_id=learner.pk, video_id=lecture.pk))
+    # The rate limit stays on (the player copes with it), and so does the write-behind:
+    # what the assertions read from the database was written through by a pause or the end.
     playlists: list[str] = []
 
     def seen(request: Request) -> None:

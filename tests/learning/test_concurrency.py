@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,6 +12,7 @@ from lms.learning import services
 from lms.learning.models import Enrolment
 from tests.conftest import ensure_wagtail_root
 from tests.factories import EmployeeFactory
+from tests.support import at_once
 
 
 def test_the_database_refuses_a_second_open_enrolment(
@@ -26,28 +25,6 @@ def test_the_database_refuses_a_second_open_enrolment(
     Enrolment.objects.create(
         employee=pemda["learner"], course=open_course, source="self", status="withdrawn"
     )
-
-
-def _race(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    failures: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results.append(work(i))
-        except BaseException as exc:  # gathered for the main thread
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, failures
 
 
 @pytest.fixture
@@ -63,7 +40,7 @@ def pg_course(transactional_db: None) -> CoursePage:
 @pytest.mark.postgres
 def test_twenty_simultaneous_enrolments_of_one_learner_make_one(pg_course: CoursePage) -> None:
     learner = EmployeeFactory.create()
-    results, failures = _race(
+    results, failures = at_once(
         20, lambda _i: services.enrolment_request(actor=learner, course=pg_course).pk
     )
     assert not failures, failures
@@ -76,7 +53,7 @@ def test_capacity_holds_when_many_enrol_at_once(pg_course: CoursePage) -> None:
     pg_course.capacity = 5
     pg_course.save()
     learners = [EmployeeFactory.create() for _ in range(12)]
-    results, failures = _race(
+    results, failures = at_once(
         12, lambda i: services.enrolment_request(actor=learners[i], course=pg_course).pk
     )
     assert len(results) == 5

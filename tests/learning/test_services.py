@@ -223,8 +223,9 @@ def test_completion_needs_a_passed_post_test(
         quiz=post, employee=learner, score=Decimal("55"), passed=False, graded_at=timezone.now()
     )
     assert services.completion_evaluate(enrolment=enrolment).status == Enrolment.Status.ACTIVE
-    QuizResult.objects.create(
-        quiz=post, employee=learner, score=Decimal("85"), passed=True, graded_at=timezone.now()
+    # A later attempt passes: the learner's one result on the quiz says so now.
+    QuizResult.objects.filter(quiz=post, employee=learner).update(
+        score=Decimal("85"), passed=True, graded_at=timezone.now()
     )
     assert services.completion_evaluate(enrolment=enrolment).status == Enrolment.Status.COMPLETED
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from courses.authoring import authoring_setup
 from courses.demo import demo_instructor_assign, demo_video_module, seed_demo_catalogue
+from lms.assessments.demo import seed_demo_quizzes
 from lms.people.demo import seed_demo_pemda
 from lms.videos.demo import seed_demo_video
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         authoring_setup()  # after the catalogue exists: it grants permissions on it
         demo_instructor_assign(course=course)
         instructor = course.instructors.first()
+        seed_demo_quizzes(course=course, owner=instructor)
         video = seed_demo_video(owner=instructor)
         demo_video_module(course=course, video=video)
         self.stdout.write(self.style.SUCCESS(f"Demo Pemda ready: {settings.SINAU_PEMDA_NAME}"))
