@@ -190,6 +190,13 @@ class CoursePage(Page):
         _("bentuk pelatihan"), max_length=15, choices=TrainingForm.choices,
         default=TrainingForm.NON_KLASIKAL,
     )  # fmt: skip
+    jenis_diklat = models.ForeignKey(
+        "learning.JenisDiklat", verbose_name=_("jenis diklat (SIASN)"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+        help_text=_(
+            "Kosongkan: e-learning untuk kursus daring, klasikal lainnya untuk tatap muka."
+        ),
+    )  # fmt: skip
     language = models.CharField(
         _("bahasa"), max_length=5, choices=CourseLanguage.choices, default=CourseLanguage.ID
     )
@@ -245,6 +252,7 @@ class CoursePage(Page):
                 FieldRowPanel(
                     [FieldPanel("level"), FieldPanel("training_form"), FieldPanel("language")]
                 ),
+                FieldPanel("jenis_diklat"),
             ],
             heading=_("Kompetensi dan JP"),
         ),

@@ -402,3 +402,7 @@ SINAU_PEMDA_NAME = env.str("SINAU_PEMDA_NAME", default="Pemerintah Kabupaten Sin
 SINAU_DEMO_PASSWORD = env.str("SINAU_DEMO_PASSWORD", default="sinau-demo-2026")
 # The yearly JP a PNS owes (PP 11/2017 art. 203(4)); per Pemda and year with the ledger issue.
 SINAU_JP_TARGET = env.int("SINAU_JP_TARGET", default=20)
+# PPPK: at most 24 JP per contract year paid by the agency (PP 49/2018 art. 40); a warning.
+SINAU_JP_CAP_PPPK = env.int("SINAU_JP_CAP_PPPK", default=24)
+# Evidence of training done elsewhere (PDF or image).
+SINAU_EVIDENCE_MAX_BYTES = env.int("SINAU_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

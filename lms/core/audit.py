@@ -24,6 +24,15 @@ SINAU_ACTIONS: dict[str, tuple[str, str]] = {
     "sinau.people.export": ("Ekspor pegawai", "Data pegawai diekspor"),
     "sinau.jp.credit": ("JP dikreditkan", "JP dikreditkan ke buku JP"),
     "sinau.jp.reverse": ("JP dibatalkan", "JP dibatalkan dengan entri pembalik"),
+    "sinau.jp.target": ("Target JP diubah", "Target JP tahunan diubah"),
+    "sinau.external.submit": ("Pelatihan eksternal diajukan", "Pelatihan eksternal diajukan"),
+    "sinau.external.verify": ("Pelatihan eksternal diverifikasi", "Pelatihan eksternal sah"),
+    "sinau.external.reject": ("Pelatihan eksternal ditolak", "Pelatihan eksternal ditolak"),
+    "sinau.mentoring.assign": ("Pembimbingan ditugaskan", "Pembimbingan ditugaskan"),
+    "sinau.mentoring.session": ("Sesi pembimbingan dicatat", "Sesi pembimbingan dicatat"),
+    "sinau.mentoring.sign_off": ("Pembimbingan ditandatangani", "Mentor menandatangani"),
+    "sinau.mentoring.approve": ("Pembimbingan disetujui", "Pembimbingan disetujui, JP dikreditkan"),
+    "sinau.mentoring.cancel": ("Pembimbingan dibatalkan", "Pembimbingan dibatalkan"),
 }
 
 

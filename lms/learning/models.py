@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lms.core.models import TimeStampedModel
+from lms.people.models import EmploymentType
+
+HOURS = {"max_digits": 6, "decimal_places": 2}
 
 
 class EnrolmentQuerySet(models.QuerySet["Enrolment"]):
@@ -211,3 +216,196 @@ class JPYearTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} {self.year}: {self.total} JP"
+
+
+class JPTarget(models.Model):
+    """The Pemda's yearly hours rule for one employment type: a minimum every employee owes
+    and an optional cap (PPPK: 24 JP a contract year paid by the agency), shown as a
+    warning, never a refusal to record. A blank employment type applies to all others."""
+
+    year = models.PositiveSmallIntegerField(_("tahun"))
+    employment_type = models.CharField(
+        _("jenis kepegawaian"), max_length=10, blank=True, choices=EmploymentType.choices,
+        help_text=_("Kosongkan untuk semua jenis kepegawaian yang tidak punya aturan sendiri."),
+    )  # fmt: skip
+    minimum = models.DecimalField(_("target minimal JP"), **HOURS)
+    cap = models.DecimalField(_("batas atas JP"), null=True, blank=True, **HOURS)
+
+    class Meta:
+        verbose_name = _("target JP")
+        verbose_name_plural = _("target JP")
+        ordering = ["-year", "employment_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "employment_type"], name="one_target_per_year"),
+            models.CheckConstraint(condition=models.Q(minimum__gte=0), name="target_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(cap__isnull=True) | models.Q(cap__gte=models.F("minimum")),
+                name="cap_not_below_target",
+                violation_error_message=_("Batas atas tidak boleh di bawah target minimal."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.get_employment_type_display() or _("semua")
+        return f"{self.year} {who}: {self.minimum} JP"
+
+
+# --- Training done elsewhere ----------------------------------------------------------
+
+
+def evidence_upload_to(instance: ExternalTraining, filename: str) -> str:
+    """A random name: the learner's file name is kept only as a label."""
+    suffix = filename.rsplit(".", 1)[-1].lower()[:5] if "." in filename else "bin"
+    return f"bukti-pelatihan/{instance.employee_id}/{uuid.uuid4().hex}.{suffix}"
+
+
+class ExternalTraining(TimeStampedModel):
+    """A training the employee did outside Sinau (a provincial or central diklat, a seminar,
+    a webinar), submitted with evidence. Verified, it credits its JP once; rejected, it
+    carries the reason and can be corrected and submitted again."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Menunggu verifikasi")
+        VERIFIED = "verified", _("Terverifikasi")
+        REJECTED = "rejected", _("Ditolak")
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="external_trainings",
+        verbose_name=_("pegawai"),
+    )  # fmt: skip
+    title = models.CharField(_("nama pelatihan"), max_length=255)
+    organiser = models.CharField(_("penyelenggara"), max_length=255)
+    jenis = models.ForeignKey(
+        JenisDiklat, verbose_name=_("jenis diklat"), null=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    started_on = models.DateField(_("tanggal mulai"))
+    ended_on = models.DateField(_("tanggal selesai"))
+    jp = models.DecimalField(_("JP"), **HOURS)
+    competency_type = models.CharField(_("jenis kompetensi"), max_length=20)
+    form = models.CharField(_("bentuk"), max_length=20)
+    certificate_number = models.CharField(_("nomor sertifikat"), max_length=100, blank=True)
+    # Upper-cased without spaces or punctuation, so "800/12.3" and "800-123" meet.
+    certificate_key = models.CharField(max_length=100, blank=True, db_index=True, editable=False)
+    evidence = models.FileField(_("bukti"), upload_to=evidence_upload_to, max_length=255)
+    evidence_name = models.CharField(_("nama berkas bukti"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED
+    )
+    submitted_at = models.DateTimeField(_("diajukan"))
+    submissions = models.PositiveSmallIntegerField(_("kali diajukan"), default=1)
+    duplicate_of = models.JSONField(_("kemungkinan duplikat"), default=list, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("diperiksa oleh"),
+    )  # fmt: skip
+    reviewed_at = models.DateTimeField(_("diperiksa"), null=True, blank=True)
+    review_note = models.TextField(_("catatan pemeriksa"), blank=True)
+
+    class Meta:
+        verbose_name = _("pelatihan eksternal")
+        verbose_name_plural = _("pelatihan eksternal")
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"]),
+            models.Index(fields=["employee", "started_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__gte=models.F("started_on")),
+                name="external_training_dates_in_order",
+            ),
+            models.CheckConstraint(condition=models.Q(jp__gt=0), name="external_training_jp"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.employee})"
+
+
+# --- Mentoring and induction ----------------------------------------------------------
+
+
+class MentoringAssignment(TimeStampedModel):
+    """Workplace coaching by an OPD leader: an OPD admin pairs a mentor with a mentee for a
+    topic, JP and period; the mentor logs sessions and signs off; the OPD admin's approval
+    credits the mentee once."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Berjalan")
+        SIGNED_OFF = "signed_off", _("Menunggu persetujuan")
+        APPROVED = "approved", _("Disetujui")
+        CANCELLED = "cancelled", _("Dibatalkan")
+
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentoring_given",
+        verbose_name=_("mentor"),
+    )  # fmt: skip
+    mentee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentoring_received",
+        verbose_name=_("peserta bimbingan"),
+    )  # fmt: skip
+    topic = models.CharField(_("topik"), max_length=255)
+    jp = models.DecimalField(_("JP"), **HOURS)
+    competency_type = models.CharField(_("jenis kompetensi"), max_length=20)
+    jenis = models.ForeignKey(
+        JenisDiklat, verbose_name=_("jenis diklat"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    starts_on = models.DateField(_("mulai"))
+    ends_on = models.DateField(_("selesai"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("ditugaskan oleh"),
+    )  # fmt: skip
+    signed_off_at = models.DateTimeField(_("ditandatangani mentor"), null=True, blank=True)
+    mentor_summary = models.TextField(_("ringkasan mentor"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("diputuskan oleh"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("diputuskan"), null=True, blank=True)
+    decision_note = models.TextField(_("catatan keputusan"), blank=True)
+
+    class Meta:
+        verbose_name = _("pembimbingan")
+        verbose_name_plural = _("pembimbingan")
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["mentor", "status"]), models.Index(fields=["mentee"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="mentoring_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(mentor=models.F("mentee")), name="mentor_is_not_mentee"
+            ),
+            models.CheckConstraint(condition=models.Q(jp__gt=0), name="mentoring_jp"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic}: {self.mentor} → {self.mentee}"
+
+
+class MentoringSession(TimeStampedModel):
+    """One meeting the mentor logs: when, how long, what was worked on."""
+
+    assignment = models.ForeignKey(
+        MentoringAssignment, on_delete=models.CASCADE, related_name="sessions"
+    )
+    held_on = models.DateField(_("tanggal"))
+    minutes = models.PositiveSmallIntegerField(_("durasi (menit)"))
+    notes = models.TextField(_("catatan"))
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("sesi pembimbingan")
+        verbose_name_plural = _("sesi pembimbingan")
+        ordering = ["held_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.held_on}"

@@ -351,7 +351,7 @@ def enrolment_complete(*, enrolment: Enrolment, actor: Employee | None) -> Enrol
             jp_credit(
                 employee_id=locked.employee_id, jp=course.jp_credited,
                 competency_type=course.competency_type, form=course.training_form,
-                jenis_code=JENIS_KLASIKAL if course.training_form == "klasikal" else JENIS_ONLINE,
+                jenis_code=_course_jenis(course),
                 source_type=JPEntry.Source.COURSE, source_id=locked.pk,
                 earned_on=timezone.localdate(locked.completed_at), created_by=actor,
                 note=course.title,
@@ -372,6 +372,12 @@ JENIS_KLASIKAL = 13  # other classroom training
 _TOTAL_COLUMNS = {
     "teknis", "manajerial", "sosial_kultural", "pemerintahan", "klasikal", "non_klasikal",
 }  # fmt: skip
+
+
+def _course_jenis(course: CoursePage) -> int:
+    if course.jenis_diklat_id is not None:
+        return JenisDiklat.objects.get(pk=course.jenis_diklat_id).code
+    return JENIS_KLASIKAL if course.training_form == "klasikal" else JENIS_ONLINE
 
 
 def _add_to_year(entry: JPEntry) -> None:

@@ -3,6 +3,8 @@ from django.urls import path
 import lms.core.converters  # noqa: F401  (registers row_id)
 
 from . import views
+from .external import urls as external_urls
+from .mentoring import urls as mentoring_urls
 
 app_name = "learning"
 
@@ -20,3 +22,5 @@ urlpatterns = [
     ),
     path("kelola/penugasan/", views.assign, name="assign"),
 ]
+
+urlpatterns += external_urls.urlpatterns + mentoring_urls.urlpatterns

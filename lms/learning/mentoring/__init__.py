@@ -1,0 +1,1 @@
+"""Mentoring by an OPD leader: assigned, logged, signed off, approved, credited once."""
