@@ -13,6 +13,8 @@ from courses.models import CoursePage
 from lms.people.models import OrgUnit
 from lms.people.nip import normalise_nip
 
+from .models import JPEntry
+
 # A list longer than this is an OPD, not a list: assign by org unit instead.
 MAX_NIPS = 2000
 
@@ -127,3 +129,16 @@ class AssignForm(forms.Form):
         if not data.get("org_unit") and not data.get("nips") and not self.errors:
             raise forms.ValidationError(_("Pilih unit atau isi setidaknya satu NIP."))
         return data
+
+
+class LedgerFilterForm(forms.Form):
+    tahun = forms.IntegerField(label=_("Tahun"), required=False, min_value=2000, max_value=2100)
+    sumber = forms.ChoiceField(
+        label=_("Sumber"), required=False,
+        choices=[("", _("Semua sumber")), *JPEntry.Source.choices],
+    )  # fmt: skip
+    q = forms.CharField(label=_("Cari nama, NIP atau keterangan"), required=False, max_length=100)
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan pembatalan"), max_length=1000, strip=True)

@@ -11,8 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from lms.core.models import TimeStampedModel
 from lms.people.models import EmploymentType
 
-HOURS = {"max_digits": 6, "decimal_places": 2}
-
 
 class EnrolmentQuerySet(models.QuerySet["Enrolment"]):
     def open(self) -> EnrolmentQuerySet:
@@ -228,8 +226,10 @@ class JPTarget(models.Model):
         _("jenis kepegawaian"), max_length=10, blank=True, choices=EmploymentType.choices,
         help_text=_("Kosongkan untuk semua jenis kepegawaian yang tidak punya aturan sendiri."),
     )  # fmt: skip
-    minimum = models.DecimalField(_("target minimal JP"), **HOURS)
-    cap = models.DecimalField(_("batas atas JP"), null=True, blank=True, **HOURS)
+    minimum = models.DecimalField(_("target minimal JP"), max_digits=6, decimal_places=2)
+    cap = models.DecimalField(
+        _("batas atas JP"), null=True, blank=True, max_digits=6, decimal_places=2
+    )
 
     class Meta:
         verbose_name = _("target JP")
@@ -281,7 +281,7 @@ class ExternalTraining(TimeStampedModel):
     )  # fmt: skip
     started_on = models.DateField(_("tanggal mulai"))
     ended_on = models.DateField(_("tanggal selesai"))
-    jp = models.DecimalField(_("JP"), **HOURS)
+    jp = models.DecimalField(_("JP"), max_digits=6, decimal_places=2)
     competency_type = models.CharField(_("jenis kompetensi"), max_length=20)
     form = models.CharField(_("bentuk"), max_length=20)
     certificate_number = models.CharField(_("nomor sertifikat"), max_length=100, blank=True)
@@ -345,7 +345,7 @@ class MentoringAssignment(TimeStampedModel):
         verbose_name=_("peserta bimbingan"),
     )  # fmt: skip
     topic = models.CharField(_("topik"), max_length=255)
-    jp = models.DecimalField(_("JP"), **HOURS)
+    jp = models.DecimalField(_("JP"), max_digits=6, decimal_places=2)
     competency_type = models.CharField(_("jenis kompetensi"), max_length=20)
     jenis = models.ForeignKey(
         JenisDiklat, verbose_name=_("jenis diklat"), null=True, blank=True,

@@ -8,14 +8,21 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.models import CompetencyType, CoursePage, EnrolmentPolicy, ModulePage, TrainingForm
+from courses.models import (
+    CompetencyType,
+    CourseCompetencyTag,
+    CoursePage,
+    EnrolmentPolicy,
+    ModulePage,
+    TrainingForm,
+)
 from lms.assessments.selectors import quizzes_passed
-from lms.people.models import Employee
-from lms.people.selectors import scope_for
+from lms.people.models import Employee, EmploymentType
+from lms.people.selectors import Scope, scope_for
 from lms.videos.models import Video, VideoWatch
 from lms.videos.watching import (
     resume_point,
@@ -25,7 +32,7 @@ from lms.videos.watching import (
     watched_percent,
 )
 
-from .models import Enrolment, JPEntry, JPYearTotal, ModuleProgress
+from .models import Enrolment, JPEntry, JPTarget, JPYearTotal, ModuleProgress
 
 
 def _as_employee(viewer: Any) -> Employee | None:
@@ -414,7 +421,8 @@ def my_courses(*, employee: Employee) -> Dashboard:
         .select_related("course")
         .order_by("due_date", "-updated_at")
     )
-    board = Dashboard(jp_target=Decimal(settings.SINAU_JP_TARGET), year=year)
+    rule = jp_target_for(employment_type=employee.employment_type, year=year)
+    board = Dashboard(jp_target=rule.minimum, year=year)
     for e in enrolments:
         if e.status == Enrolment.Status.COMPLETED:
             board.completed.append(e)
@@ -448,6 +456,30 @@ def pending_approvals(*, viewer: Employee) -> QuerySet[Enrolment]:
 # --- The competency record ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class JPRule:
+    """What an employee owes in a year, and the most the agency should pay for."""
+
+    minimum: Decimal
+    cap: Decimal | None = None
+
+
+def jp_target_for(*, employment_type: str, year: int) -> JPRule:
+    """The Pemda's rule for this employment type and year: its own row, else the row for
+    every type, else the defaults (20 JP; PPPK capped at 24 a contract year)."""
+    rows = {
+        t.employment_type: t
+        for t in JPTarget.objects.filter(year=year, employment_type__in=[employment_type, ""])
+    }
+    row = rows.get(employment_type) or rows.get("")
+    if row is not None:
+        return JPRule(minimum=row.minimum, cap=row.cap)
+    cap = None
+    if employment_type in (EmploymentType.PPPK, EmploymentType.PPPK_PW):
+        cap = Decimal(settings.SINAU_JP_CAP_PPPK)
+    return JPRule(minimum=Decimal(settings.SINAU_JP_TARGET), cap=cap)
+
+
 @dataclass
 class CompetencyRecord:
     """One employee's hours in one year against the target, with the lines behind them."""
@@ -459,6 +491,8 @@ class CompetencyRecord:
     total: JPYearTotal | None
     entries: QuerySet[JPEntry]
     completed: list[Enrolment]
+    cap: Decimal | None = None
+    competencies: list[str] = field(default_factory=list)
 
     @property
     def jp(self) -> Decimal:
@@ -467,6 +501,10 @@ class CompetencyRecord:
     @property
     def met(self) -> bool:
         return self.jp >= self.target
+
+    @property
+    def over_cap(self) -> bool:
+        return self.cap is not None and self.jp > self.cap
 
     @property
     def percent(self) -> int:
@@ -486,9 +524,9 @@ class CompetencyRecord:
 
 
 def competency_record(*, employee: Employee, year: int | None = None) -> CompetencyRecord:
-    """ "Rekam Kompetensi Saya": the year's total from the yearly aggregate (never a sum of
-    entries), the years that have hours, the entries of the year (a queryset to paginate)
-    and the courses completed in it."""
+    """ "Rekam Kompetensi": the year's total from the yearly aggregate (never a sum of
+    entries), the years that have hours, the entries of the year (a queryset to paginate),
+    the courses completed in it and the competencies those courses build."""
     current = timezone.localdate().year
     years = sorted(
         set(JPYearTotal.objects.filter(employee=employee).values_list("year", flat=True))
@@ -496,20 +534,62 @@ def competency_record(*, employee: Employee, year: int | None = None) -> Compete
         reverse=True,
     )
     year = year if year in years else current
+    rule = jp_target_for(employment_type=employee.employment_type, year=year)
+    completed = list(
+        Enrolment.objects.filter(
+            employee=employee, status=Enrolment.Status.COMPLETED, completed_at__year=year
+        )
+        .select_related("course")
+        .order_by("-completed_at")
+    )
+    competencies = sorted(
+        set(
+            CourseCompetencyTag.objects.filter(
+                content_object_id__in=[e.course_id for e in completed]
+            ).values_list("tag__name", flat=True)
+        ),
+        key=str.casefold,
+    )
     return CompetencyRecord(
         employee=employee,
         year=year,
         years=years,
-        target=Decimal(settings.SINAU_JP_TARGET),
+        target=rule.minimum,
+        cap=rule.cap,
         total=JPYearTotal.objects.filter(employee=employee, year=year).first(),
         entries=JPEntry.objects.filter(employee=employee, year=year)
         .select_related("jenis", "reverses")
         .order_by("-earned_on", "-pk"),
-        completed=list(
-            Enrolment.objects.filter(
-                employee=employee, status=Enrolment.Status.COMPLETED, completed_at__year=year
-            )
-            .select_related("course")
-            .order_by("-completed_at")
-        ),
+        completed=completed,
+        competencies=competencies,
+    )
+
+
+def ledger_entries(
+    *,
+    viewer: Employee,
+    year: int | None = None,
+    source_type: str = "",
+    search: str = "",
+    scope: Scope | None = None,
+) -> QuerySet[JPEntry]:
+    """The ledger as an admin may read it: an OPD admin their subtree's employees, an
+    auditor or superuser everyone; newest first."""
+    scope = scope or scope_for(viewer)
+    if not scope.is_admin_scope:
+        return JPEntry.objects.none()
+    qs = JPEntry.objects.filter(scope.unit_q("employee__org_unit__"))
+    if year:
+        qs = qs.filter(year=year)
+    if source_type:
+        qs = qs.filter(source_type=source_type)
+    search = search.strip()
+    if search:
+        digits = "".join(ch for ch in search if ch.isdigit())
+        cond = Q(employee__full_name__icontains=search) | Q(note__icontains=search)
+        if len(digits) >= 4:
+            cond |= Q(employee__nip__startswith=digits)
+        qs = qs.filter(cond)
+    return qs.select_related("employee", "jenis", "reversal", "created_by").order_by(
+        "-created_at", "-pk"
     )

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,11 +20,18 @@ from django.views.decorators.http import require_POST
 
 from courses.models import CatalogueIndexPage, CoursePage, ModulePage
 from lms.people.models import Employee
-from lms.people.permissions import require_change_scope
-from lms.people.selectors import org_unit_list, scope_for
+from lms.people.permissions import require_admin_scope, require_change_scope
+from lms.people.selectors import employee_get, org_unit_list, scope_for
 
 from . import selectors, services
-from .forms import AssignForm, DecisionForm, ModuleDoneForm, WithdrawForm
+from .forms import (
+    AssignForm,
+    DecisionForm,
+    LedgerFilterForm,
+    ModuleDoneForm,
+    ReverseForm,
+    WithdrawForm,
+)
 from .models import Enrolment
 
 PAGE_SIZE = 50
@@ -137,18 +144,81 @@ def _section(request: HttpRequest, rows: list[Enrolment], param: str) -> Any:
     return page
 
 
-@login_required
-def competency_record(request: HttpRequest) -> HttpResponse:
-    """Rekam Kompetensi Saya: the learner's hours for a year, against the target."""
+def _record_page(
+    request: HttpRequest, employee: Employee, *, own: bool, template: str
+) -> HttpResponse:
     raw = request.GET.get("tahun", "")
     year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) == 4 else None
-    record = selectors.competency_record(employee=_viewer(request), year=year)
+    record = selectors.competency_record(employee=employee, year=year)
     entries = Paginator(record.entries, PAGE_SIZE).get_page(request.GET.get("halaman"))
     entries.param = "halaman"  # type: ignore[attr-defined]
     entries.query = f"tahun={record.year}"  # type: ignore[attr-defined]
-    return render(
-        request, "learning/competency_record.html", {"record": record, "entries": entries}
+    return render(request, template, {"record": record, "entries": entries, "own": own})
+
+
+@login_required
+def competency_record(request: HttpRequest) -> HttpResponse:
+    """Rekam Kompetensi Saya: the learner's hours for a year, against the target."""
+    return _record_page(
+        request, _viewer(request), own=True, template="learning/competency_record.html"
     )
+
+
+@login_required
+def employee_record(request: HttpRequest, nip: str) -> HttpResponse:
+    """An employee's competency record as their OPD admin or a BKPSDM auditor reads it."""
+    scope = require_admin_scope(request.user)
+    try:
+        employee = employee_get(viewer=_viewer(request), nip=nip, scope=scope)
+    except Employee.DoesNotExist:
+        raise Http404(_("Pegawai tidak ditemukan.")) from None
+    return _record_page(request, employee, own=False, template="learning/employee_record.html")
+
+
+@login_required
+def ledger(request: HttpRequest) -> HttpResponse:
+    """The JP ledger, read-only, as far as the viewer's scope reaches; corrections are
+    reversing entries made from here by those who may change their scope."""
+    scope = require_admin_scope(request.user)
+    form = LedgerFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.ledger_entries(
+        viewer=_viewer(request), scope=scope, year=filters.get("tahun"),
+        source_type=filters.get("sumber") or "", search=filters.get("q") or "",
+    )  # fmt: skip
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("halaman"))
+    query = request.GET.copy()
+    query.pop("halaman", None)
+    page.param = "halaman"  # type: ignore[attr-defined]
+    page.query = query.urlencode()  # type: ignore[attr-defined]
+    return render(
+        request,
+        "learning/ledger.html",
+        {"form": form, "page": page, "can_reverse": scope.can_change},
+    )
+
+
+@login_required
+@require_POST
+def ledger_reverse(request: HttpRequest, entry_id: int) -> HttpResponse:
+    viewer = _viewer(request)
+    scope = require_change_scope(request.user)
+    entry = get_object_or_404(selectors.ledger_entries(viewer=viewer, scope=scope), pk=entry_id)
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Tuliskan alasan pembatalan JP."))
+        return redirect("learning:ledger")
+    try:
+        services.jp_reverse(entry=entry, actor=viewer, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(
+            request,
+            _("%(jp)s JP milik %(name)s dibatalkan.")
+            % {"jp": entry.jp, "name": entry.employee.name_with_gelar},
+        )
+    return redirect("learning:ledger")
 
 
 @login_required
