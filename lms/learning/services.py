@@ -381,13 +381,21 @@ def _course_jenis(course: CoursePage) -> int:
 
 
 def _add_to_year(entry: JPEntry) -> None:
-    """Keep the employee's yearly total in step with a new entry (same transaction)."""
-    JPYearTotal.objects.get_or_create(employee_id=entry.employee_id, year=entry.year)
+    """Keep the employee's yearly total in step with a new entry (same transaction). The
+    row exists after the year's first entry, so the common case is one UPDATE."""
     changes: dict[str, Any] = {"total": F("total") + entry.jp, "entries": F("entries") + 1}
     for column in (entry.competency_type, entry.form):
         if column in _TOTAL_COLUMNS:
             changes[column] = F(column) + entry.jp
-    JPYearTotal.objects.filter(employee_id=entry.employee_id, year=entry.year).update(**changes)
+    totals = JPYearTotal.objects.filter(employee_id=entry.employee_id, year=entry.year)
+    if totals.update(**changes):
+        return
+    try:
+        with transaction.atomic():
+            JPYearTotal.objects.create(employee_id=entry.employee_id, year=entry.year)
+    except IntegrityError:
+        pass  # another transaction made the row first; the update below waits for it
+    totals.update(**changes)
 
 
 def jp_credit(
@@ -405,36 +413,32 @@ def jp_credit(
 ) -> tuple[JPEntry, bool]:
     """Credit hours for one source, once: (the entry, whether this call made it). A second
     call for the same source returns the first entry; the database's unique constraint
-    holds even when two calls race."""
+    holds even when two calls race. The entry, the yearly total and the audit line are
+    one transaction."""
     if jp <= 0:
         raise ValidationError(_("JP yang dikreditkan harus lebih dari nol."))
-    existing = JPEntry.objects.filter(
-        employee_id=employee_id, source_type=source_type, source_id=source_id,
-        reverses__isnull=True,
-    ).first()  # fmt: skip
-    if existing is not None:
-        return existing, False
-    jenis = JenisDiklat.objects.filter(code=jenis_code).first() if jenis_code else None
-    entry = JPEntry(
-        employee_id=employee_id, year=earned_on.year, jp=jp, competency_type=competency_type,
-        form=form, jenis=jenis,
-        source_type=source_type, source_id=source_id, earned_on=earned_on,
-        created_by=created_by, note=note[:1000],
-    )  # fmt: skip
-    try:
-        with transaction.atomic():
-            entry.save()
-            _add_to_year(entry)
-    except IntegrityError:
-        # Another transaction credited the same source first: theirs stands.
-        return JPEntry.objects.get(
-            employee_id=employee_id, source_type=source_type, source_id=source_id,
-            reverses__isnull=True,
-        ), False  # fmt: skip
-    audit_record(
-        actor=created_by, action="sinau.jp.credit", instance=entry,
-        data={"jp": str(jp), "source": f"{source_type}:{source_id}", "year": entry.year},
-    )  # fmt: skip
+    source = {"employee_id": employee_id, "source_type": source_type, "source_id": source_id}
+    with transaction.atomic():
+        existing = JPEntry.objects.filter(**source, reverses__isnull=True).first()
+        if existing is not None:
+            return existing, False
+        entry = JPEntry(
+            **source, year=earned_on.year, jp=jp, competency_type=competency_type, form=form,
+            earned_on=earned_on, created_by=created_by, note=note[:1000],
+        )  # fmt: skip
+        if jenis_code:
+            entry.jenis = JenisDiklat.objects.filter(code=jenis_code).first()
+        try:
+            with transaction.atomic():
+                entry.save()
+                _add_to_year(entry)
+        except IntegrityError:
+            # Another transaction credited the same source first: theirs stands.
+            return JPEntry.objects.get(**source, reverses__isnull=True), False
+        audit_record(
+            actor=created_by, action="sinau.jp.credit", instance=entry,
+            data={"jp": str(jp), "source": f"{source_type}:{source_id}", "year": entry.year},
+        )  # fmt: skip
     return entry, True
 
 
@@ -446,20 +450,21 @@ def jp_reverse(*, entry: JPEntry, actor: Employee | None, reason: str) -> JPEntr
         raise ValidationError(_("Tuliskan alasan pembatalan JP."))
     if entry.reverses_id is not None:
         raise ValidationError(_("Entri pembatalan tidak dapat dibatalkan lagi."))
-    try:
-        with transaction.atomic():
-            reversal = JPEntry.objects.create(
-                employee_id=entry.employee_id, year=entry.year, jp=-entry.jp,
-                competency_type=entry.competency_type, form=entry.form, jenis=entry.jenis,
-                source_type=entry.source_type, source_id=entry.source_id,
-                earned_on=timezone.localdate(), created_by=actor, note=reason[:1000],
-                reverses=entry,
-            )  # fmt: skip
-            _add_to_year(reversal)
-    except IntegrityError:
-        raise ValidationError(_("Entri ini sudah dibatalkan.")) from None
-    audit_record(
-        actor=actor, action="sinau.jp.reverse", instance=reversal, reason=reason,
-        data={"jp": str(reversal.jp), "reverses": entry.pk},
-    )  # fmt: skip
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                reversal = JPEntry.objects.create(
+                    employee_id=entry.employee_id, year=entry.year, jp=-entry.jp,
+                    competency_type=entry.competency_type, form=entry.form,
+                    jenis_id=entry.jenis_id, source_type=entry.source_type,
+                    source_id=entry.source_id, earned_on=timezone.localdate(),
+                    created_by=actor, note=reason[:1000], reverses=entry,
+                )  # fmt: skip
+                _add_to_year(reversal)
+        except IntegrityError:
+            raise ValidationError(_("Entri ini sudah dibatalkan.")) from None
+        audit_record(
+            actor=actor, action="sinau.jp.reverse", instance=reversal, reason=reason,
+            data={"jp": str(reversal.jp), "reverses": entry.pk},
+        )  # fmt: skip
     return reversal
