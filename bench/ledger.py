@@ -46,6 +46,12 @@ COMPETENCY = ("teknis", "manajerial", "sosial_kultural", "pemerintahan")
 FORMS = ("klasikal", "non_klasikal")
 
 
+def _today() -> dt.date:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
 def _nip(i: int) -> str:
     birth = dt.date(1965, 1, 1) + dt.timedelta(days=i)
     return f"{birth:%Y%m%d}199003{1 + i % 2}{i % 1000:03d}"
@@ -78,7 +84,7 @@ def _fill(history: int, own: int) -> tuple[Any, Any, list[Any]]:
         for i in range(EMPLOYEES + 2)
     )
     veteran, newcomer, staff = people[0], people[1], people[2:]
-    this_year = dt.date.today().year
+    this_year = _today().year
     years = range(this_year - YEARS + 1, this_year + 1)
     source = 0
 
@@ -134,7 +140,7 @@ def _fill(history: int, own: int) -> tuple[Any, Any, list[Any]]:
 def _credit_serial(staff: list[Any], count: int, start: int) -> int:
     from lms.learning import services
 
-    today = dt.date.today()
+    today = _today()
     for i in range(count):
         services.jp_credit(
             employee_id=staff[i % len(staff)].pk, jp=Decimal("2"), competency_type="teknis",
@@ -149,7 +155,7 @@ def _bare_insert(staff: list[Any], count: int, start: int) -> int:
 
     from lms.learning.models import JPEntry
 
-    today = dt.date.today()
+    today = _today()
     for i in range(count):
         with transaction.atomic():
             JPEntry.objects.create(
@@ -265,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         machine = machine_info()
     path = write_results(NAME, figures=figures, baseline=baseline, ratio=ratio, machine=machine)
     print(f"credits: {figures['credits_per_second']}/s (bare insert "
-          f"{baseline['bare_inserts_per_second']}/s, ratio {ratio['credit_to_bare_insert']})")  # fmt: skip
+          f"{baseline['bare_inserts_per_second']}/s, "
+          f"ratio {ratio['credit_to_bare_insert']})")  # fmt: skip
     print(f"credits, {THREADS} threads: {figures['credits_per_second_8_threads']}/s (bare "
           f"{baseline['bare_inserts_per_second_8_threads']}/s, "
           f"ratio {ratio['credit_to_bare_insert_8_threads']})")  # fmt: skip
