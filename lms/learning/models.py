@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -135,6 +136,20 @@ class JenisDiklat(models.Model):
         return f"{self.code}. {self.name}"
 
 
+class AppendOnlyQuerySet(models.QuerySet["JPEntry"]):
+    """Bulk UPDATE and DELETE are refused too: a correction is a reversing entry."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError(_("Buku JP hanya bertambah: koreksi dicatat sebagai entri pembalik."))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(_("Buku JP hanya bertambah: entri tidak dapat dihapus."))
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
 class JPEntry(models.Model):
     """One line of an employee's learning hours. Append-only: a correction is a reversing
     entry (``reverses``), never an edit; on PostgreSQL a trigger refuses UPDATE and DELETE.
@@ -171,6 +186,8 @@ class JPEntry(models.Model):
     )  # fmt: skip
     created_at = models.DateTimeField(_("dicatat"), auto_now_add=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("entri JP")
         verbose_name_plural = _("buku JP")
@@ -186,6 +203,14 @@ class JPEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} {self.year}: {self.jp} JP ({self.get_source_type_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(_("Buku JP hanya bertambah: entri tidak dapat diubah."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(_("Buku JP hanya bertambah: entri tidak dapat dihapus."))
 
 
 class JPYearTotal(models.Model):

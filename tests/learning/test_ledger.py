@@ -213,3 +213,19 @@ def test_the_competency_record_shows_the_year_against_the_target(
     assert "0 dari 20 JP" in page
     assert "Diklat PIM" not in page
     assert old.pk
+
+
+def test_the_code_refuses_to_edit_or_delete_an_entry_on_any_database(pemda: dict[str, Any]) -> None:
+    from lms.learning.models import AppendOnlyError
+
+    entry, _created = credit(pemda["learner"], 1, "2")
+    entry.jp = Decimal("20")
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        JPEntry.objects.filter(pk=entry.pk).update(jp=Decimal("20"))
+    with pytest.raises(AppendOnlyError):
+        JPEntry.objects.all().delete()
+    assert JPEntry.objects.get(pk=entry.pk).jp == Decimal("2")
