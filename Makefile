@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test test-smoke lint typecheck bench worker web migrate demo browser vendor clean
+.PHONY: setup system run test test-smoke lint typecheck bench worker web migrate demo browser vendor clean
 
 # --- install ---------------------------------------------------------------------------
 $(UV):
@@ -47,12 +47,20 @@ $(HLS_JS): package.json package-lock.json
 
 vendor: $(HLS_JS) ## the browser libraries (hls.js) under static/vendor/
 
+# WeasyPrint's libraries (libharfbuzz-subset0 makes a certificate ~8x faster to render),
+# and the readers the certificate tests use (pdftotext, zbarimg). Installed when missing.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+  shared-mime-info poppler-utils zbar-tools
+system: ## the Debian libraries PDF rendering needs
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  [ -z "$$missing" ] || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing)
+
 browser: ## Debian's Chromium for the browser journeys (never a downloaded browser)
 	@command -v chromium >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
 # --- run -------------------------------------------------------------------------------
-migrate: setup $(HLS_JS)
+migrate: setup system $(HLS_JS)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
 
@@ -84,11 +92,11 @@ typecheck: setup
 
 # pytest exits 5 when it collects no test; that is a result to read, not a crash.
 PYTEST = $(VENV)/bin/pytest
-test: setup browser $(HLS_JS) lint typecheck ## ruff, mypy, migrations check and the whole suite
+test: setup system browser $(HLS_JS) lint typecheck ## ruff, mypy, migrations check and the whole suite
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PYTEST) $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "no tests collected" && exit 0; exit $$rc; }
 
-test-smoke: setup $(HLS_JS) ## the suite without the browser, for a second database (the SQLite default)
+test-smoke: setup system $(HLS_JS) ## the suite without the browser, for a second database (the SQLite default)
 	$(PYTEST) -m "not e2e" -q $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc; }
 
 bench: setup ## every benchmark under bench/, on PostgreSQL

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "lms.videos",
     "lms.assessments",
     "lms.learning",
+    "lms.certificates",
     "courses",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

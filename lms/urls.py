@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("lms.people.urls")),
     path("", include("lms.learning.urls")),
     path("kuis/", include("lms.assessments.urls")),
+    path("", include("lms.certificates.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:
