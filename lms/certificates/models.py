@@ -149,3 +149,47 @@ class Certificate(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.number} — {self.holder_name}"
+
+
+class CertificateBundle(TimeStampedModel):
+    """A zip of certificates for an auditor: one course's, or one OPD's, built by a task
+    that reports its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Dalam antrean")
+        BUILDING = "building", _("Sedang dibuat")
+        READY = "ready", _("Siap diunduh")
+        FAILED = "failed", _("Gagal")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    course = models.ForeignKey(
+        "courses.CoursePage", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    org_unit = models.ForeignKey(
+        "people.OrgUnit", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("tahun"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="sertifikat-zip/", blank=True, max_length=255)
+    failure = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("unduhan sertifikat")
+        verbose_name_plural = _("unduhan sertifikat")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(course__isnull=False) | models.Q(org_unit__isnull=False),
+                name="bundle_names_course_or_opd",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.get_status_display()}"
