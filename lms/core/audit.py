@@ -32,6 +32,7 @@ SINAU_ACTIONS: dict[str, tuple[str, str]] = {
     "sinau.mentoring.session": ("Sesi pembimbingan dicatat", "Sesi pembimbingan dicatat"),
     "sinau.mentoring.sign_off": ("Pembimbingan ditandatangani", "Mentor menandatangani"),
     "sinau.mentoring.approve": ("Pembimbingan disetujui", "Pembimbingan disetujui, JP dikreditkan"),
+    "sinau.mentoring.send_back": ("Pembimbingan dikembalikan", "Dikembalikan ke mentor"),
     "sinau.mentoring.cancel": ("Pembimbingan dibatalkan", "Pembimbingan dibatalkan"),
 }
 
