@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from lms.core.models import TimeStampedModel
@@ -407,6 +408,13 @@ class MentoringAssignment(TimeStampedModel):
             models.CheckConstraint(
                 condition=~models.Q(mentor=models.F("mentee")), name="mentor_is_not_mentee"
             ),
+            # Backs the service's check: one running mentoring per pair and topic.
+            models.UniqueConstraint(
+                models.F("mentor"), models.F("mentee"), Lower("topic"),
+                condition=models.Q(status__in=["active", "signed_off"]),
+                name="one_running_mentoring_per_topic",
+                violation_error_message=_("Pembimbingan dengan topik ini sedang berjalan."),
+            ),  # fmt: skip
             models.CheckConstraint(condition=models.Q(jp__gt=0), name="mentoring_jp"),
         ]
 
