@@ -34,6 +34,10 @@ SINAU_ACTIONS: dict[str, tuple[str, str]] = {
     "sinau.mentoring.approve": ("Pembimbingan disetujui", "Pembimbingan disetujui, JP dikreditkan"),
     "sinau.mentoring.send_back": ("Pembimbingan dikembalikan", "Dikembalikan ke mentor"),
     "sinau.mentoring.cancel": ("Pembimbingan dibatalkan", "Pembimbingan dibatalkan"),
+    "sinau.certificate.issue": ("Sertifikat diterbitkan", "Sertifikat diterbitkan"),
+    "sinau.certificate.revoke": ("Sertifikat dicabut", "Sertifikat dicabut, JP dibatalkan"),
+    "sinau.certificate.reissue": ("Sertifikat diterbitkan ulang", "Diganti sertifikat baru"),
+    "sinau.certificate.bundle": ("Zip sertifikat diminta", "Unduhan zip sertifikat diminta"),
 }
 
 

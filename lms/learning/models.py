@@ -302,8 +302,8 @@ class ExternalTraining(TimeStampedModel):
     title = models.CharField(_("nama pelatihan"), max_length=255)
     organiser = models.CharField(_("penyelenggara"), max_length=255)
     jenis = models.ForeignKey(
-        JenisDiklat, verbose_name=_("jenis diklat"), null=True, on_delete=models.PROTECT,
-        related_name="+",
+        JenisDiklat, verbose_name=_("jenis diklat"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
     )  # fmt: skip
     started_on = models.DateField(_("tanggal mulai"))
     ended_on = models.DateField(_("tanggal selesai"))
@@ -410,7 +410,9 @@ class MentoringAssignment(TimeStampedModel):
             ),
             # Backs the service's check: one running mentoring per pair and topic.
             models.UniqueConstraint(
-                models.F("mentor"), models.F("mentee"), Lower("topic"),
+                models.F("mentor"),
+                models.F("mentee"),
+                Lower("topic"),
                 condition=models.Q(status__in=["active", "signed_off"]),
                 name="one_running_mentoring_per_topic",
                 violation_error_message=_("Pembimbingan dengan topik ini sedang berjalan."),

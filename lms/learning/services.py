@@ -356,6 +356,13 @@ def enrolment_complete(*, enrolment: Enrolment, actor: Employee | None) -> Enrol
                 earned_on=timezone.localdate(locked.completed_at), created_by=actor,
                 note=course.title,
             )  # fmt: skip
+        from lms.certificates.tasks import certificate_issue_task  # the app sits above this one
+
+        enrolment_id = locked.pk
+        # After the commit, so the worker finds the completion; robust, so that a broker
+        # that is down does not turn a completed course into an error page (the
+        # certificates sweep issues it later).
+        transaction.on_commit(lambda: certificate_issue_task.delay(enrolment_id), robust=True)
         logger.info(
             "course completed",
             extra={"enrolment_id": locked.pk, "course_id": locked.course_id},
