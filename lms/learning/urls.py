@@ -14,6 +14,7 @@ urlpatterns = [
     path(
         "kelola/pegawai/<str:nip>/rekam-kompetensi/", views.employee_record, name="employee_record"
     ),
+    path("kelola/", views.manage, name="manage"),
     path("kelola/buku-jp/", views.ledger, name="ledger"),
     path("kelola/buku-jp/<row_id:entry_id>/batalkan/", views.ledger_reverse, name="ledger_reverse"),
     path("kursus/<row_id:course_id>/daftar/", views.enrol, name="enrol"),

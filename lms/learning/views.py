@@ -176,6 +176,22 @@ def employee_record(request: HttpRequest, nip: str) -> HttpResponse:
 
 
 @login_required
+def manage(request: HttpRequest) -> HttpResponse:
+    """Kelola: the admin's tools in one place, with what waits for them."""
+    scope = require_admin_scope(request.user)
+    viewer = _viewer(request)
+    from .external.selectors import external_status_counts
+    from .mentoring.selectors import status_counts as mentoring_status_counts
+
+    waiting = {
+        "approvals": selectors.pending_approvals(viewer=viewer).count(),
+        "external": external_status_counts(viewer=viewer, scope=scope).get("submitted", 0),
+        "mentoring": mentoring_status_counts(viewer=viewer, scope=scope).get("signed_off", 0),
+    }
+    return render(request, "learning/manage.html", {"scope": scope, "waiting": waiting})
+
+
+@login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     """The JP ledger, read-only, as far as the viewer's scope reaches; corrections are
     reversing entries made from here by those who may change their scope."""

@@ -116,7 +116,8 @@ def test_opd_admin_sees_only_their_own_opd(tab: Tab, demo: dict[str, DemoAccount
 
     log_in(tab, admin.email)
     expect(page.get_by_text(f"Selamat datang, {admin.name_with_gelar}.")).to_be_visible()
-    page.get_by_role("link", name="Kelola pegawai").click()
+    page.get_by_role("navigation").get_by_role("link", name="Kelola", exact=True).click()
+    page.get_by_role("link", name="Pegawai", exact=True).click()
     expect(page).to_have_url(tab.base_url + "/kelola/pegawai/")
     expect(page.get_by_role("heading", name="Daftar pegawai")).to_be_visible()
 

@@ -199,3 +199,25 @@ def test_the_service_refuses_to_reverse_twice(pemda: dict[str, Any]) -> None:
     services.jp_reverse(entry=entry, actor=None, reason="salah input")
     with pytest.raises(ValidationError):
         services.jp_reverse(entry=entry, actor=None, reason="salah input")
+
+
+def test_the_manage_page_shows_what_waits_in_scope(
+    client: Any, pemda: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    client.force_login(pemda["admin_a"])
+    url = reverse("learning:manage")
+    client.get(url)
+    with django_assert_max_num_queries(12):
+        page = client.get(url).content.decode()
+    assert "0 pelatihan menunggu verifikasi" in page
+    assert reverse("learning:approvals") in page
+    # The auditor reads and verifies but assigns nothing; a learner has no such page.
+    client.force_login(pemda["auditor"])
+    page = client.get(url).content.decode()
+    assert reverse("learning:external_queue") in page
+    assert reverse("learning:assign") not in page
+    client.force_login(pemda["learner"])
+    assert client.get(url).status_code == 403
+    assert (
+        reverse("learning:manage") not in client.get(reverse("learning:dashboard")).content.decode()
+    )
