@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -92,9 +92,14 @@ def test_postgres_refuses_updates_and_deletes_on_the_ledger(pemda: dict[str, Any
     if connection.vendor != "postgresql":
         pytest.skip("the trigger is PostgreSQL's (set DATABASE_URL)")
     entry, _created = credit(pemda["learner"], 9)
+    # Past the code's own refusal (a plain QuerySet, raw SQL): the database still says no.
+    plain = models.QuerySet(model=JPEntry).filter(pk=entry.pk)
     for attempt in (
-        lambda: JPEntry.objects.filter(pk=entry.pk).update(jp=Decimal("99")),
-        lambda: JPEntry.objects.filter(pk=entry.pk).delete(),
+        lambda: plain.update(jp=Decimal("99")),
+        lambda: plain._raw_delete(using="default"),
+        lambda: connection.cursor().execute(
+            "DELETE FROM learning_jpentry WHERE id = %s", [entry.pk]
+        ),
     ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             attempt()
