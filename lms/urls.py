@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("lms.learning.urls")),
     path("kuis/", include("lms.assessments.urls")),
     path("", include("lms.certificates.urls")),
+    path("laporan/", include("lms.reports.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:
