@@ -242,6 +242,31 @@ class JPYearTotal(models.Model):
         return f"{self.employee} {self.year}: {self.total} JP"
 
 
+class JPMonthTotal(models.Model):
+    """An employee's hours in one month (by the date earned), kept in step with the ledger
+    like the yearly total: the reports' monthly trend reads these, not the entries."""
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jp_months"
+    )
+    year = models.PositiveSmallIntegerField(_("tahun"))
+    month = models.PositiveSmallIntegerField(_("bulan"))
+    total = models.DecimalField(_("jumlah JP"), max_digits=8, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("rekap JP bulanan")
+        verbose_name_plural = _("rekap JP bulanan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "year", "month"], name="one_total_per_month"
+            )
+        ]
+        indexes = [models.Index(fields=["year", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.year}-{self.month:02d}: {self.total} JP"
+
+
 class JPTarget(models.Model):
     """The Pemda's yearly hours rule for one employment type: a minimum every employee owes
     and an optional cap (PPPK: 24 JP a contract year paid by the agency), shown as a

@@ -21,7 +21,14 @@ from lms.core.audit import audit_record
 from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import scope_for
 
-from .models import Enrolment, JenisDiklat, JPEntry, JPYearTotal, ModuleProgress
+from .models import (
+    Enrolment,
+    JenisDiklat,
+    JPEntry,
+    JPMonthTotal,
+    JPYearTotal,
+    ModuleProgress,
+)
 from .selectors import completion_check, course_seats_left, videos_progress
 
 logger = logging.getLogger(__name__)
@@ -394,15 +401,25 @@ def _add_to_year(entry: JPEntry) -> None:
     for column in (entry.competency_type, entry.form):
         if column in _TOTAL_COLUMNS:
             changes[column] = F(column) + entry.jp
-    totals = JPYearTotal.objects.filter(employee_id=entry.employee_id, year=entry.year)
-    if totals.update(**changes):
+    year = {"employee_id": entry.employee_id, "year": entry.year}
+    _upsert(JPYearTotal, year, changes)
+    # A reversal takes the hours back from the month they were earned in.
+    earned = entry.reverses.earned_on if entry.reverses else entry.earned_on
+    month = {**year, "year": earned.year, "month": earned.month}
+    _upsert(JPMonthTotal, month, {"total": F("total") + entry.jp})
+
+
+def _upsert(model: Any, key: dict[str, Any], changes: dict[str, Any]) -> None:
+    """UPDATE the aggregate row; the first time, create it (race-safe) and UPDATE again."""
+    rows = model.objects.filter(**key)
+    if rows.update(**changes):
         return
     try:
         with transaction.atomic():
-            JPYearTotal.objects.create(employee_id=entry.employee_id, year=entry.year)
+            model.objects.create(**key)
     except IntegrityError:
         pass  # another transaction made the row first; the update below waits for it
-    totals.update(**changes)
+    rows.update(**changes)
 
 
 def jp_credit(

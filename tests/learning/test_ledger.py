@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from courses.models import CoursePage
 from lms.learning import services
-from lms.learning.models import Enrolment, JPEntry, JPYearTotal
+from lms.learning.models import Enrolment, JPEntry, JPMonthTotal, JPYearTotal
 from lms.people.models import Employee
 from tests.support import at_once
 
@@ -159,7 +159,7 @@ def test_yearly_totals_always_equal_the_sum_of_the_entries(
     for action, source, jp, kind, form, year in ops:
         if action == "credit":
             credit(learner, source, str(jp), competency_type=kind, form=form,
-                   earned_on=dt.date(year, 6, 1))  # fmt: skip
+                   earned_on=dt.date(year, 1 + source % 12, 1))  # fmt: skip
         else:
             entry = JPEntry.objects.filter(
                 employee=learner, source_id=source, reverses__isnull=True, reversal__isnull=True
@@ -180,6 +180,18 @@ def test_yearly_totals_always_equal_the_sum_of_the_entries(
             assert getattr(total, kind) == summed(total.year, competency_type=kind), kind
         for form in ("klasikal", "non_klasikal"):
             assert getattr(total, form) == summed(total.year, form=form), form
+    # Months hold what was earned in them; a reversal takes back from the original month.
+    for month in JPMonthTotal.objects.filter(employee=learner):
+        originals = JPEntry.objects.filter(
+            employee=learner, reverses__isnull=True,
+            earned_on__year=month.year, earned_on__month=month.month,
+        )  # fmt: skip
+        reversals = JPEntry.objects.filter(reverses__in=originals)
+        expected = sum((e.jp for e in [*originals, *reversals]), Decimal("0"))
+        assert month.total == expected, (month.year, month.month)
+    assert JPMonthTotal.objects.filter(employee=learner).exists() == bool(
+        JPEntry.objects.filter(employee=learner).exists()
+    )
 
 
 def test_the_competency_record_shows_the_year_against_the_target(
