@@ -49,7 +49,7 @@ vendor: $(HLS_JS) ## the browser libraries (hls.js) under static/vendor/
 
 # WeasyPrint's libraries (libharfbuzz-subset0 makes a certificate ~8x faster to render),
 # and the readers the certificate tests use (pdftotext, zbarimg). Installed when missing.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation \
   shared-mime-info poppler-utils zbar-tools
 system: ## the Debian libraries PDF rendering needs
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "lms.assessments",
     "lms.learning",
     "lms.certificates",
+    "lms.reports",
     "courses",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -407,3 +408,60 @@ SINAU_JP_TARGET = env.int("SINAU_JP_TARGET", default=20)
 SINAU_JP_CAP_PPPK = env.int("SINAU_JP_CAP_PPPK", default=24)
 # Evidence of training done elsewhere (PDF or image).
 SINAU_EVIDENCE_MAX_BYTES = env.int("SINAU_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Certificates ---------------------------------------------------------------------
+# A certificate's number: {kode_pemda}, {tahun} (the year it is issued) and {urut} (that
+# year's sequence, without gaps), in Python's str.format; checked when first used.
+SINAU_CERTIFICATE_NUMBER_FORMAT = env.str(
+    "SINAU_CERTIFICATE_NUMBER_FORMAT", default="{kode_pemda}/{tahun}/{urut:06d}"
+)
+SINAU_KODE_PEMDA = env.str("SINAU_KODE_PEMDA", default="SINAU")
+# The site's public address (https://sinau.example.go.id): a certificate's QR code opens
+# {SINAU_PUBLIC_URL}/verify/<code>. Unset, it points at the development server.
+SINAU_PUBLIC_URL = env.str("SINAU_PUBLIC_URL", default="")
+# A completion whose issue task never reached the broker, or a certificate whose PDF was
+# never written, is picked up by this sweep.
+CELERY_BEAT_SCHEDULE["certificates-sweep"] = {
+    "task": "lms.certificates.tasks.certificates_sweep",
+    "schedule": 600.0,
+}
+# Public verification (/verify/<code> and its API): lookups per client IP per window,
+# counted in the cache (shared by every web process on Redis); then 429. 0 turns it off.
+SINAU_CERTIFICATE_VERIFY_RATE = env.int("SINAU_CERTIFICATE_VERIFY_RATE", default=30)
+SINAU_CERTIFICATE_VERIFY_WINDOW = env.int("SINAU_CERTIFICATE_VERIFY_WINDOW", default=60)
+# WeasyPrint reports every step of every PDF at INFO: keep its warnings only.
+LOGGING["loggers"]["weasyprint"] = {"level": "WARNING"}  # type: ignore[index]
+
+# --- Reports --------------------------------------------------------------------------
+from celery.schedules import crontab  # noqa: E402  (only the beat entries below need it)
+
+# Email: the console backend under the embedded default (messages are printed, not sent);
+# set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the EMAIL_* below.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sinau <sinau@localhost>")
+# Reminders: employees short of their JP target hear monthly from this month (10 =
+# October) to December; assigned courses remind this many days before their due date.
+SINAU_REMINDER_JP_FROM_MONTH = env.int("SINAU_REMINDER_JP_FROM_MONTH", default=10)
+SINAU_REMINDER_DUE_DAYS = env.list("SINAU_REMINDER_DUE_DAYS", cast=int, default=[7, 1])
+# The reminder tasks run daily at this hour (Pemda time); each reminder goes out once per
+# period (month, ISO week, due-date threshold), so a day missed is caught up the next.
+SINAU_REMINDER_HOUR = env.int("SINAU_REMINDER_HOUR", default=7)
+CELERY_BEAT_SCHEDULE["reports-jp-shortfall"] = {
+    "task": "lms.reports.tasks.reminders_jp_shortfall",
+    "schedule": crontab(minute=0, hour=SINAU_REMINDER_HOUR),
+}
+CELERY_BEAT_SCHEDULE["reports-opd-summary"] = {
+    "task": "lms.reports.tasks.reminders_opd_summary",
+    "schedule": crontab(minute=10, hour=SINAU_REMINDER_HOUR),
+}
+CELERY_BEAT_SCHEDULE["reports-due-date"] = {
+    "task": "lms.reports.tasks.reminders_due_date",
+    "schedule": crontab(minute=20, hour=SINAU_REMINDER_HOUR),
+}

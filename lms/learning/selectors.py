@@ -542,6 +542,11 @@ def competency_record(*, employee: Employee, year: int | None = None) -> Compete
         .select_related("course")
         .order_by("-completed_at")
     )
+    from lms.certificates.selectors import certificates_by_enrolment  # the app sits above
+
+    certificates = certificates_by_enrolment(enrolment_ids=[e.pk for e in completed])
+    for enrolment in completed:
+        enrolment.certificate = certificates.get(enrolment.pk)  # type: ignore[attr-defined]
     competencies = sorted(
         set(
             CourseCompetencyTag.objects.filter(

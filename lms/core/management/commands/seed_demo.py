@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from courses.authoring import authoring_setup
 from courses.demo import demo_instructor_assign, demo_video_module, seed_demo_catalogue
 from lms.assessments.demo import seed_demo_quizzes
+from lms.certificates.demo import seed_demo_certificate_template
 from lms.learning.demo import seed_demo_ledger
 from lms.people.demo import seed_demo_pemda
 from lms.videos.demo import seed_demo_video
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         demo_video_module(course=course, video=video)
         by_role = {a.role: a for a in accounts if a.role}
         learner = next(a for a in accounts if a.role is None and not a.superuser)
+        seed_demo_certificate_template()
         seed_demo_ledger(learner_nip=learner.nip, admin_nip=by_role["opd_admin"].nip)
         self.stdout.write(self.style.SUCCESS(f"Demo Pemda ready: {settings.SINAU_PEMDA_NAME}"))
         self.stdout.write(f"Sample course: {course.title} ({course.url_path})")
