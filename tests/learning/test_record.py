@@ -221,3 +221,41 @@ def test_the_manage_page_shows_what_waits_in_scope(
     assert (
         reverse("learning:manage") not in client.get(reverse("learning:dashboard")).content.decode()
     )
+
+
+def test_a_verified_external_training_links_its_evidence_not_a_certificate(
+    client: Any, pemda: dict[str, Any]
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from lms.learning.demo import DEMO_PDF
+    from lms.learning.external.services import (
+        ExternalDetails,
+        external_submit,
+        external_verify,
+    )
+
+    learner = pemda["learner"]
+    day = timezone.localdate()
+    record = external_submit(
+        actor=learner,
+        details=ExternalDetails(
+            title="Diklat Kearsipan",
+            organiser="ANRI",
+            jenis=None,
+            started_on=day,
+            ended_on=day,
+            jp=Decimal("6"),
+            competency_type="teknis",
+            form="klasikal",
+        ),  # fmt: skip
+        evidence=SimpleUploadedFile("sttpp.pdf", DEMO_PDF, content_type="application/pdf"),
+    )
+    external_verify(actor=pemda["admin_a"], record=record)
+    client.force_login(learner)
+    page = client.get(reverse("learning:competency_record")).content.decode()
+    evidence = reverse("learning:external_evidence", kwargs={"record_id": record.pk})
+    assert evidence in page
+    response = client.get(evidence)
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
