@@ -8,8 +8,13 @@ from django.utils.functional import SimpleLazyObject
 def sinau(request: HttpRequest) -> dict[str, Any]:
     from lms.people.selectors import scope_for
 
-    # Lazy: only pages that draw the menu for a logged-in user pay its one query.
-    return {
-        "PEMDA_NAME": settings.SINAU_PEMDA_NAME,
-        "admin_scope": SimpleLazyObject(lambda: scope_for(getattr(request, "user", None))),
-    }
+    def scope() -> Any:
+        # One query per request, shared with the admin menu; only pages that draw the menu
+        # for a logged-in user pay it.
+        found = getattr(request, "_sinau_scope", None)
+        if found is None:
+            found = scope_for(getattr(request, "user", None))
+            request._sinau_scope = found  # type: ignore[attr-defined]
+        return found
+
+    return {"PEMDA_NAME": settings.SINAU_PEMDA_NAME, "admin_scope": SimpleLazyObject(scope)}

@@ -14,7 +14,10 @@ class ScopedMenuItem(MenuItem):
         super().__init__(*args, **kwargs)
 
     def is_shown(self, request):
-        scope = scope_for(request.user)
+        # Several menu items ask on every admin page: one query per request, not per item.
+        scope = getattr(request, "_sinau_scope", None)
+        if scope is None:
+            scope = request._sinau_scope = scope_for(request.user)
         return {
             "admin_scope": scope.is_admin_scope,
             "change": scope.can_change,
