@@ -16,17 +16,22 @@ import csv
 import datetime as dt
 import io
 import re
+import secrets
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
+from django.core.files import File
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from .models import ReportExport
 
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
@@ -100,7 +105,6 @@ def _xlsx_cells(sheet: WriteOnlyWorksheet, row: Sequence[Any]) -> list[Any]:
         elif isinstance(value, bool | int | float | Decimal | dt.date | dt.datetime):
             if isinstance(value, dt.datetime) and value.tzinfo is not None:
                 # Excel has no time zones: the Pemda's local time, as shown on screen.
-                from django.utils import timezone
 
                 value = timezone.localtime(value).replace(tzinfo=None)
             values.append(value)
@@ -193,3 +197,25 @@ def table_response(
         )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def export_ready(job: ReportExport, tmp: IO[bytes], *, stem: str, fmt: str, written: int) -> None:
+    """Store a finished export's file (under a random name, offered as ``stem.fmt``) and
+    mark its job ready, in one save: the file appears whole or not at all."""
+    tmp.seek(0)
+    job.file.save(
+        f"{stem}-{secrets.token_hex(8)}.{fmt}", File(tmp, name=f"{stem}.{fmt}"), save=False
+    )
+    job.status = ReportExport.Status.READY
+    job.total = job.done = written
+    job.failure = ""
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=["status", "total", "done", "file", "failure", "finished_at", "updated_at"]
+    )
+
+
+def export_failed(export_id: int, message: str) -> None:
+    ReportExport.objects.filter(pk=export_id).update(
+        status=ReportExport.Status.FAILED, failure=message, finished_at=timezone.now()
+    )

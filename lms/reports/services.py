@@ -9,14 +9,12 @@ requester's scope at build time, so a role taken away meanwhile takes the rows w
 from __future__ import annotations
 
 import logging
-import secrets
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +24,7 @@ from lms.people.models import GOLONGAN_CHOICES, Employee, EmploymentType, Jabata
 from lms.people.selectors import Scope, scope_for
 
 from . import selectors
-from .exports import FORMATS, safe_filename, write_table
+from .exports import FORMATS, export_failed, export_ready, safe_filename, write_table
 from .models import ReportExport
 from .selectors import ComplianceFilters
 
@@ -186,36 +184,14 @@ def report_export_run(*, export_id: int) -> ReportExport | None:
                 tmp,
                 sheet_title=_("Kepatuhan JP %(year)s") % {"year": filters.year},
             )
-            tmp.seek(0)
             name = f"{safe_filename(stem, job.file_format).rsplit('.', 1)[0]}"
-            job.file.save(
-                f"{name}-{secrets.token_hex(8)}.{job.file_format}",
-                File(tmp, name=f"{name}.{job.file_format}"),
-                save=False,
-            )
-        job.status = ReportExport.Status.READY
-        job.total = job.done = written
-        job.failure = ""
-        job.finished_at = timezone.now()
-        job.save(
-            update_fields=[
-                "status",
-                "total",
-                "done",
-                "file",
-                "failure",
-                "finished_at",
-                "updated_at",
-            ]
-        )
+            export_ready(job, tmp, stem=name, fmt=job.file_format, written=written)
     except Exception as exc:
         logger.exception("report export failed", extra={"export_id": export_id})
         if isinstance(exc, PermissionDenied | ValidationError):
             message = " ".join(getattr(exc, "messages", [str(exc)]))
         else:
             message = _("Berkas gagal dibuat; minta unduhan lagi atau hubungi admin BKPSDM.")
-        ReportExport.objects.filter(pk=export_id).update(
-            status=ReportExport.Status.FAILED, failure=message, finished_at=timezone.now()
-        )
+        export_failed(export_id, message)
         job.refresh_from_db()
     return job

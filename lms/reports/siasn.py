@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -43,7 +41,7 @@ from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import Scope, scope_for
 
 from .courses import opd_lookup
-from .exports import write_table
+from .exports import export_failed, export_ready, write_table
 from .models import ReportExport
 
 logger = logging.getLogger(__name__)
@@ -406,26 +404,7 @@ def siasn_export_build(*, export_id: int) -> ReportExport | None:
             written = write_table(
                 rows, HEADER, fmt, tmp, sheet_title=f"SIASN {year}", progress=progress
             )
-            tmp.seek(0)
-            stem = f"siasn-{year}"
-            export.file.save(
-                f"{stem}-{secrets.token_hex(8)}.{fmt}", File(tmp, name=f"{stem}.{fmt}"), save=False
-            )
-        export.status = ReportExport.Status.READY
-        export.total = export.done = written
-        export.failure = ""
-        export.finished_at = timezone.now()
-        export.save(
-            update_fields=[
-                "status",
-                "total",
-                "done",
-                "file",
-                "failure",
-                "finished_at",
-                "updated_at",
-            ]
-        )
+            export_ready(export, tmp, stem=f"siasn-{year}", fmt=fmt, written=written)
     except Exception as exc:
         logger.exception("siasn export failed", extra={"export_id": export_id})
         if isinstance(exc, SoftTimeLimitExceeded):
@@ -434,9 +413,7 @@ def siasn_export_build(*, export_id: int) -> ReportExport | None:
             message = _("Unit ini sudah di luar lingkup Anda atau sudah tidak ada.")
         else:
             message = _("Berkas SIASN gagal dibuat; minta ekspor lagi atau hubungi admin BKPSDM.")
-        ReportExport.objects.filter(pk=export_id).update(
-            status=ReportExport.Status.FAILED, failure=message, finished_at=timezone.now()
-        )
+        export_failed(export_id, message)
         export.refresh_from_db()
     return export
 
