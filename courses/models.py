@@ -21,7 +21,7 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.forms import WagtailAdminPageForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
@@ -255,6 +255,15 @@ class CoursePage(Page):
                 FieldPanel("jenis_diklat"),
             ],
             heading=_("Kompetensi dan JP"),
+        ),
+        InlinePanel(
+            "competency_levels",
+            heading=_("Kompetensi (kamus) dan level yang dicapai"),
+            label=_("kompetensi"),
+            help_text=_(
+                "Dari kamus kompetensi: pegawai yang kesenjangannya ditutup kursus ini akan "
+                "mendapat rekomendasinya."
+            ),
         ),
         MultiFieldPanel(
             [FieldPanel("target_jabatan_kinds"), FieldPanel("target_org_units")],

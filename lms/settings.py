@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "lms.learning",
     "lms.certificates",
     "lms.reports",
+    "lms.planning",
     "courses",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("kuis/", include("lms.assessments.urls")),
     path("", include("lms.certificates.urls")),
     path("laporan/", include("lms.reports.urls")),
+    path("", include("lms.planning.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:

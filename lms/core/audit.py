@@ -38,6 +38,19 @@ SINAU_ACTIONS: dict[str, tuple[str, str]] = {
     "sinau.certificate.revoke": ("Sertifikat dicabut", "Sertifikat dicabut, JP dibatalkan"),
     "sinau.certificate.reissue": ("Sertifikat diterbitkan ulang", "Diganti sertifikat baru"),
     "sinau.certificate.bundle": ("Zip sertifikat diminta", "Unduhan zip sertifikat diminta"),
+    "sinau.planning.dictionary_import": ("Kamus kompetensi diimpor", "Kamus diimpor"),
+    "sinau.akpk.self_submit": ("AKPK diajukan pegawai", "Penilaian diri diajukan"),
+    "sinau.akpk.assess": ("AKPK dinilai atasan", "Atasan menilai kompetensi"),
+    "sinau.akpk.reopen": ("AKPK dibuka kembali", "AKPK dikembalikan ke pegawai"),
+    "sinau.akpk.centre_import": ("Hasil assessment center diimpor", "Hasil AC diimpor"),
+    "sinau.akpk.opd_submit": ("AKPK OPD dikirim", "AKPK OPD dikirim ke BKPSDM"),
+    "sinau.akpk.opd_return": ("AKPK OPD dikembalikan", "AKPK OPD dikembalikan"),
+    "sinau.proposal.submit": ("Usulan pelatihan diajukan", "Usulan diajukan ke BKPSDM"),
+    "sinau.proposal.approve": ("Usulan pelatihan disetujui", "Usulan disetujui"),
+    "sinau.proposal.return": ("Usulan pelatihan dikembalikan", "Usulan perlu revisi"),
+    "sinau.proposal.reject": ("Usulan pelatihan ditolak", "Usulan ditolak"),
+    "sinau.proposal.merge": ("Usulan digabung", "Usulan duplikat digabung"),
+    "sinau.proposal.not_duplicate": ("Bukan duplikat", "Ditandai bukan duplikat"),
 }
 
 

@@ -39,6 +39,12 @@ class OrgUnit(MP_Node):
     def __str__(self) -> str:
         return self.name
 
+    def opd_node(self) -> OrgUnit | None:
+        """The OPD this unit belongs to (itself if it is one); None above the OPDs."""
+        if self.kind == self.Kind.OPD:
+            return self
+        return self.get_ancestors().filter(kind=self.Kind.OPD).last()
+
     def subtree_filter(self, prefix: str = "") -> models.Q:
         """A Q matching rows whose org unit lies in this subtree (``prefix`` names the relation)."""
         return models.Q(**{f"{prefix}path__startswith": self.path})
@@ -149,6 +155,11 @@ class Employee(AbstractBaseUser, PermissionsMixin):
         null=True,
         blank=True,
     )
+    # Atasan langsung: who assesses this employee's competencies in the AKPK.
+    supervisor = models.ForeignKey(
+        "self", verbose_name=_("atasan langsung"), on_delete=models.SET_NULL,
+        related_name="subordinates", null=True, blank=True,
+    )  # fmt: skip
     is_active = models.BooleanField(_("aktif"), default=True)
     is_staff = models.BooleanField(
         _("akses admin"), default=False, help_text=_("Boleh membuka admin Wagtail.")
