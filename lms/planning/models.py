@@ -334,6 +334,7 @@ class TrainingProposal(TimeStampedModel):
         RETURNED = "returned", _("Perlu revisi")
         APPROVED = "approved", _("Disetujui")
         REJECTED = "rejected", _("Ditolak")
+        MERGED = "merged", _("Digabung ke usulan lain")
 
     class Outcome(models.TextChoices):
         COURSE = "course", _("Draf kursus daring")

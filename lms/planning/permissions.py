@@ -1,5 +1,7 @@
-"""Who plans: BKPSDM (superusers and auditors: the whole Pemda) keeps the dictionary and
-decides proposals; OPD admins work on their OPD's AKPK and proposals."""
+"""Who plans. BKPSDM is the whole Pemda's scope: superusers change anything, BKPSDM
+auditors read everything and make the verifying decisions (deciding OPD proposals,
+returning an OPD's AKPK). Keeping the dictionary and importing assessment-centre results
+are changes, so they take a superuser. OPD admins work on their OPD subtree."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from django.utils.translation import gettext as _
 from lms.people.selectors import Scope, scope_for
 
 
-def require_bkpsdm(user: Any) -> Scope:
-    """BKPSDM: the whole Pemda's scope (superusers and BKPSDM auditors)."""
+def require_bkpsdm(user: Any, *, change: bool = False) -> Scope:
+    """The whole Pemda's scope; with ``change``, one that may also change data."""
     scope = scope_for(user)
-    if not scope.everything:
+    if not scope.everything or (change and not scope.can_change):
         raise PermissionDenied(_("Halaman ini untuk BKPSDM."))
     return scope
