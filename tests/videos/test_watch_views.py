@@ -39,6 +39,7 @@ from lms.videos.watching import (
     watch_ticket,
     watch_ticket_read,
     watch_ticket_sign,
+    write_budget,
 )
 from tests.support import at_once
 
@@ -733,11 +734,16 @@ def test_write_throughs_at_once_take_no_more_than_the_clock_allows(
         )  # fmt: skip
         return _write_through(mine, checked=True, now=time.time())
 
+    started = time.monotonic()
     _results, failures = at_once(8, write)
+    elapsed = time.monotonic() - started
     assert not failures, failures
     watch = watch_of(learner, video)
     assert [50, 55] in watch.intervals  # what was there stays
-    assert 10 <= watch.watched_seconds <= 10.5  # one writer's five seconds, and crumbs
+    # One writer's five seconds, and crumbs: each later writer may add only what the wall
+    # clock allows since the one before it, never more than the whole run lasted (a loaded
+    # machine stretches the run, and the crumbs with it).
+    assert 10 <= watch.watched_seconds <= 10 + 7 * write_budget(elapsed)
 
 
 # --- write-behind: the ticket ------------------------------------------------------------
