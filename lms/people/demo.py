@@ -60,6 +60,7 @@ class DemoAccount:
     opd: str
     role: str | None
     superuser: bool = False
+    jabatan: str = ""  # the label stands in when empty
 
 
 ACCOUNTS = [
@@ -79,7 +80,15 @@ ACCOUNTS = [
         "Instruktur", "197905052005011004", "Sri Mulyani Hartati",
         "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", Role.INSTRUCTOR,
     ),
-    DemoAccount("Peserta", "199001012015032005", "Ayu Lestari", "Dinas Kesehatan", None),
+    DemoAccount(
+        "Peserta", "199001012015032005", "Ayu Lestari", "Dinas Kesehatan", None,
+        jabatan="Perawat Terampil",
+    ),
+    # Ayu's atasan langsung: assesses her AKPK.
+    DemoAccount(
+        "Atasan (Dinas Kesehatan)", "197711232002121006", "Dodi Firmansyah",
+        "Dinas Kesehatan", None, jabatan="Kepala Bidang",
+    ),
 ]  # fmt: skip
 
 
@@ -147,7 +156,10 @@ def seed_demo_pemda(employees: int = 200) -> list[DemoAccount]:
                 nip=account.nip, full_name=account.full_name, org_unit=units[account.opd],
                 email=f"{account.full_name.split()[0].lower()}@demo.sinau.id",
                 employment_type=EmploymentType.PNS, golongan="III/c",
-                jabatan=account.label, jabatan_kind=JabatanKind.FUNGSIONAL,
+                jabatan=account.jabatan or account.label,
+                jabatan_kind=JabatanKind.STRUKTURAL
+                if account.jabatan.startswith("Kepala")
+                else JabatanKind.FUNGSIONAL,
                 is_staff=account.superuser or account.role is not None,
                 is_superuser=account.superuser,
             )  # fmt: skip
