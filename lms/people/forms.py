@@ -61,7 +61,8 @@ class EmployeeImportForm(forms.Form):
         label=_("Berkas CSV atau XLSX"),
         help_text=_(
             "Kolom seperti ekspor SIASN: NIP, NAMA, GELAR DEPAN, GELAR BELAKANG, JABATAN, "
-            "JENIS JABATAN, UNIT KERJA, GOLONGAN, JENIS PEGAWAI, EMAIL."
+            "JENIS JABATAN, UNIT KERJA, GOLONGAN, JENIS PEGAWAI, EMAIL; boleh ditambah NIP "
+            "ATASAN (atasan langsung)."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
@@ -75,6 +76,15 @@ class EmployeeImportForm(forms.Form):
 
 
 class EmployeeForm(forms.ModelForm[Employee]):
+    # Typed as a NIP, not picked from a list of every employee in the Pemda. The atasan may
+    # work in another OPD (a kepala dinas reports to the Sekda), so any active employee goes.
+    supervisor = forms.CharField(
+        label=_("NIP atasan langsung"), max_length=30, required=False,
+        help_text=_(
+            "Atasan yang menilai kompetensi pegawai ini dalam AKPK. Kosongkan bila tidak ada."
+        ),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )  # fmt: skip
     reason = forms.CharField(
         label=_("Alasan perubahan"),
         max_length=500,
@@ -85,7 +95,7 @@ class EmployeeForm(forms.ModelForm[Employee]):
         model = Employee
         fields = [
             "full_name", "gelar_depan", "gelar_belakang", "email", "phone", "golongan",
-            "jabatan", "jabatan_kind", "org_unit", "is_active",
+            "jabatan", "jabatan_kind", "org_unit", "supervisor", "is_active",
         ]  # fmt: skip
 
     def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
@@ -93,6 +103,24 @@ class EmployeeForm(forms.ModelForm[Employee]):
         if units is not None:
             self.fields["org_unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["org_unit"].required = True
+        if self.instance.supervisor_id and not self.is_bound:
+            self.initial["supervisor"] = self.instance.supervisor.nip  # type: ignore[union-attr]
+
+    def clean_supervisor(self) -> Employee | None:
+        nip = normalise_nip(self.cleaned_data.get("supervisor") or "")
+        if not nip:
+            return None
+        current = self.instance.supervisor if self.instance.supervisor_id else None
+        if current is not None and current.nip == nip:
+            return current  # kept as it is, even if the atasan has since left
+        supervisor = Employee.objects.filter(nip=nip, is_active=True).first()
+        if supervisor is None:
+            raise forms.ValidationError(
+                _("Tidak ada pegawai aktif dengan NIP %(nip)s.") % {"nip": nip}
+            )
+        if supervisor.pk == self.instance.pk:
+            raise forms.ValidationError(_("Pegawai tidak dapat menjadi atasan sendiri."))
+        return supervisor
 
 
 class RoleGrantForm(forms.Form):

@@ -43,6 +43,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "jenis_pegawai": ("jenis pegawai", "jenis pegawai nama", "status pegawai"),
     "email": ("email", "e mail", "email gov", "alamat email"),
     "telepon": ("telepon", "no hp", "nomor hp", "hp", "nomor telepon"),
+    # Optional: the atasan langsung, resolved once every row is read (they may come later).
+    "nip_atasan": ("nip atasan", "nip atasan langsung", "atasan langsung nip", "atasan nip"),
 }
 REQUIRED_COLUMNS = ("nip", "nama", "jenis_pegawai")
 UNIT_SEPARATOR = ">"
@@ -92,6 +94,8 @@ class ImportRow:
     nip: str
     values: dict[str, Any]  # model field -> value, only for columns the file has
     unit_path: tuple[str, ...]  # names below the Pemda, e.g. ("Dinas Kesehatan", "Bidang P2P")
+    # The atasan's NIP; None when the file has no NIP ATASAN column, "" to clear it.
+    supervisor_nip: str | None = None
 
 
 @dataclass
@@ -315,9 +319,28 @@ def _check_row(
     elif any(len(p) > 255 for p in unit_path):
         errors.append(_("Nama UNIT KERJA lebih dari 255 karakter."))
 
+    supervisor_nip: str | None = None
+    if "nip_atasan" in mapping:
+        raw_supervisor = (
+            cells[mapping["nip_atasan"]] if mapping["nip_atasan"] < len(cells) else None
+        )
+        supervisor_nip = normalise_nip(get("nip_atasan"))
+        if isinstance(raw_supervisor, float) and raw_supervisor >= 1e15:
+            errors.append(
+                _("NIP ATASAN tersimpan sebagai angka di spreadsheet sehingga digit terakhirnya "
+                  "hilang; format kolom NIP ATASAN sebagai teks lalu ekspor ulang.")
+            )  # fmt: skip
+        elif supervisor_nip and not supervisor_nip.isdigit():
+            errors.append(_("NIP ATASAN '%(value)s' tidak sah.") % {"value": get("nip_atasan")})
+        elif supervisor_nip and supervisor_nip == nip:
+            errors.append(_("NIP ATASAN sama dengan NIP pegawai itu sendiri."))
+
     if errors:
         return RowError(number=number, nip=nip, errors=errors)
-    return ImportRow(number=number, nip=nip, values=values, unit_path=unit_path)
+    return ImportRow(
+        number=number, nip=nip, values=values, unit_path=unit_path,
+        supervisor_nip=supervisor_nip,
+    )  # fmt: skip
 
 
 def parse_employee_file(

@@ -146,9 +146,11 @@ def _import_parsed(
 
     root = pemda_root()
     units = _unit_index(root)
+    with_supervisors = "nip_atasan" in parsed.columns
+    extra = ("supervisor_id", "supervisor__nip") if with_supervisors else ()
     existing: dict[str, dict[str, Any]] = {
         row["nip"]: row
-        for row in Employee.objects.values("id", "nip", "is_superuser", *IMPORT_FIELDS)
+        for row in Employee.objects.values("id", "nip", "is_superuser", *IMPORT_FIELDS, *extra)
     }
     unit_paths = {u.pk: u.path for u in units.values()}
     email_owner = {row["email"]: nip for nip, row in existing.items() if row["email"]}
@@ -196,6 +198,8 @@ def _import_parsed(
             creates.append((row, key))
         else:
             updates.append((row, key, current))
+    if with_supervisors:
+        creates, updates = _check_supervisors(creates, updates, existing, parsed, result)
     result.errors.sort(key=lambda e: e.number)
     result.org_units_created = len(new_unit_keys)
 
@@ -239,12 +243,18 @@ def _import_parsed(
         new_employees.append(employee)
     Employee.objects.bulk_create(new_employees, batch_size=BATCH_SIZE)
     result.created = len(new_employees)
+    ids: dict[str, int] = {}
+    if with_supervisors:
+        ids = _ids_by_nip(existing, new_employees)
+        _set_new_supervisors(creates, ids)
 
     changed: list[Employee] = []
     changed_fields: set[str] = set()
     for row, key, current in updates:
         wanted = {**row.values, "org_unit_id": units[key].pk, "is_active": True}
         diff = {f: v for f, v in wanted.items() if current[f] != v}
+        if _supervisor_changes(row, current):
+            diff["supervisor_id"] = ids.get(row.supervisor_nip) if row.supervisor_nip else None
         if not diff:
             result.unchanged += 1
             continue
@@ -261,6 +271,66 @@ def _import_parsed(
     return result
 
 
+def _supervisor_changes(row: Any, current: dict[str, Any]) -> bool:
+    return row.supervisor_nip is not None and (current.get("supervisor__nip") or "") != (
+        row.supervisor_nip
+    )
+
+
+def _check_supervisors(
+    creates: list[Any],
+    updates: list[Any],
+    existing: dict[str, dict[str, Any]],
+    parsed: ParsedFile,
+    result: ImportResult,
+) -> tuple[list[Any], list[Any]]:
+    """Each NIP ATASAN must be an active employee already in Sinau or a row of this file that
+    goes in. A row refused for its atasan may leave another row's atasan missing, so repeat
+    until nothing more is refused."""
+    while True:
+        incoming = {row.nip for row, *_rest in (*creates, *updates)}
+        refused: set[str] = set()
+        for row, *_rest in (*creates, *updates):
+            nip = row.supervisor_nip
+            if not nip or nip in incoming:
+                continue
+            stored = existing.get(nip)
+            if stored is None and nip in parsed.seen_nips:
+                message = _("NIP ATASAN %(nip)s ada di berkas, tetapi barisnya tidak diimpor.")
+            elif stored is None:
+                message = _("NIP ATASAN %(nip)s tidak ditemukan di Sinau maupun di berkas.")
+            elif not stored["is_active"]:
+                message = _("Atasan dengan NIP %(nip)s tidak aktif.")
+            else:
+                continue
+            result.errors.append(RowError(row.number, row.nip, [message % {"nip": nip}]))
+            refused.add(row.nip)
+        if not refused:
+            return creates, updates
+        creates = [item for item in creates if item[0].nip not in refused]
+        updates = [item for item in updates if item[0].nip not in refused]
+
+
+def _ids_by_nip(existing: dict[str, dict[str, Any]], created: list[Employee]) -> dict[str, int]:
+    ids = {nip: row["id"] for nip, row in existing.items()}
+    if any(e.pk is None for e in created):  # a backend that does not return bulk ids
+        ids.update(Employee.objects.values_list("nip", "pk"))
+    else:
+        ids.update((e.nip, e.pk) for e in created)
+    return ids
+
+
+def _set_new_supervisors(creates: list[Any], ids: dict[str, int]) -> None:
+    """New employees get their atasan once every row exists: the atasan may be a later row."""
+    linked = [
+        Employee(pk=ids[row.nip], supervisor_id=ids.get(row.supervisor_nip))
+        for row, _key in creates
+        if row.supervisor_nip
+    ]
+    if linked:
+        Employee.objects.bulk_update(linked, ["supervisor_id"], batch_size=BATCH_SIZE)
+
+
 def _unusable_password() -> str:
     # What make_password(None) stores, from one urandom call instead of 40 secrets.choice
     # calls: a third of a 50,000-row import went there.
@@ -268,7 +338,10 @@ def _unusable_password() -> str:
 
 
 def _current_fields(current: dict[str, Any]) -> dict[str, Any]:
-    return {f: current[f] for f in IMPORT_FIELDS}
+    fields = {f: current[f] for f in IMPORT_FIELDS}
+    if "supervisor_id" in current:  # read only when the file has a NIP ATASAN column
+        fields["supervisor_id"] = current["supervisor_id"]
+    return fields
 
 
 def _count_changes(
@@ -283,6 +356,7 @@ def _count_changes(
             unit is None
             or unit.pk != current["org_unit_id"]
             or any(current[f] != v for f, v in wanted.items())
+            or _supervisor_changes(row, current)
         ):
             changed += 1
     return changed, len(updates) - changed
@@ -480,7 +554,7 @@ def role_revoke(*, actor: Employee | None, assignment: RoleAssignment, reason: s
 
 EDITABLE_FIELDS = (
     "full_name", "gelar_depan", "gelar_belakang", "email", "phone", "golongan",
-    "jabatan", "jabatan_kind", "org_unit", "is_active",
+    "jabatan", "jabatan_kind", "org_unit", "supervisor", "is_active",
 )  # fmt: skip
 
 
@@ -502,6 +576,9 @@ def employee_update(
         new_unit = data.get("org_unit", employee.org_unit)
         if new_unit is not None and not scope.covers_path(new_unit.path):
             raise ValidationError({"org_unit": _("Unit kerja ini di luar lingkup Anda.")})
+        supervisor = data.get("supervisor")
+        if supervisor is not None and supervisor.pk == employee.pk:
+            raise ValidationError({"supervisor": _("Pegawai tidak dapat menjadi atasan sendiri.")})
         if employee.pk == actor.pk and data.get("is_active") is False:
             raise ValidationError({"is_active": _("Anda tidak dapat menonaktifkan akun sendiri.")})
         before = {f: getattr(employee, f) for f in EDITABLE_FIELDS}
