@@ -240,6 +240,8 @@ def ledger_reverse(request: HttpRequest, entry_id: int) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
+    from lms.planning.insight.selectors import recommended_courses  # planning sits above
+
     board = selectors.my_courses(employee=viewer)
     empty = not (board.in_progress or board.pending or board.assigned or board.completed)
     return render(
@@ -255,6 +257,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "today": timezone.localdate(),
             # Somewhere to start when there is nothing here yet.
             "catalogue": CatalogueIndexPage.objects.live().first() if empty else None,
+            # Courses that close the gaps of the learner's assessed AKPK.
+            "recommendations": recommended_courses(employee=viewer),
         },
     )
 

@@ -1,0 +1,1 @@
+"""OPD training proposals, the duplicate check across OPDs, and BKPSDM decisions."""

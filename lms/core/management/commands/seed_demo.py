@@ -9,6 +9,7 @@ from lms.assessments.demo import seed_demo_quizzes
 from lms.certificates.demo import seed_demo_certificate_template
 from lms.learning.demo import seed_demo_ledger
 from lms.people.demo import seed_demo_pemda
+from lms.planning.demo import seed_demo_planning
 from lms.videos.demo import seed_demo_video
 
 
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         learner = next(a for a in accounts if a.role is None and not a.superuser)
         seed_demo_certificate_template()
         seed_demo_ledger(learner_nip=learner.nip, admin_nip=by_role["opd_admin"].nip)
+        atasan = next(a for a in accounts if a.jabatan == "Kepala Bidang")
+        seed_demo_planning(learner_nip=learner.nip, atasan_nip=atasan.nip)
         self.stdout.write(self.style.SUCCESS(f"Demo Pemda ready: {settings.SINAU_PEMDA_NAME}"))
         self.stdout.write(f"Sample course: {course.title} ({course.url_path})")
         self.stdout.write("Demo logins (NIP or email; password for all below):")
