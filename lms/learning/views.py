@@ -180,6 +180,8 @@ def manage(request: HttpRequest) -> HttpResponse:
     """Kelola: the admin's tools in one place, with what waits for them."""
     scope = require_admin_scope(request.user)
     viewer = _viewer(request)
+    from lms.planning.proposals.selectors import proposal_status_counts
+
     from .external.selectors import external_status_counts
     from .mentoring.selectors import status_counts as mentoring_status_counts
 
@@ -187,6 +189,7 @@ def manage(request: HttpRequest) -> HttpResponse:
         "approvals": selectors.pending_approvals(viewer=viewer).count(),
         "external": external_status_counts(viewer=viewer, scope=scope).get("submitted", 0),
         "mentoring": mentoring_status_counts(viewer=viewer, scope=scope).get("signed_off", 0),
+        "proposals": proposal_status_counts(scope=scope).get("submitted", 0),
     }
     return render(request, "learning/manage.html", {"scope": scope, "waiting": waiting})
 

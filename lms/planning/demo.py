@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from courses.models import CoursePage
+from lms.people.demo import ACCOUNTS
 from lms.people.models import Employee, OrgUnit
 
 from .akpk.services import akpk_assess, akpk_open, akpk_self_assess, current_year, opd_submit
@@ -75,6 +76,7 @@ COURSE_LEVELS = {
     "pengelolaan-keuangan-daerah": {"TKN-01": 4},
 }
 HEADS = ("Kepala Bidang", "Kepala Sub Bagian Umum")
+DEMO_LEARNER_NIP = next(a.nip for a in ACCOUNTS if a.label == "Peserta")
 
 
 def _dictionary() -> dict[str, Competency]:
@@ -124,6 +126,10 @@ def _supervisors(learner_nip: str, atasan_nip: str) -> None:
 
 
 def _levels_near(akpk: AKPK, rng: random.Random, shift: int) -> dict[int, int]:
+    if akpk.employee.nip == DEMO_LEARNER_NIP:
+        # The demo learner is one level short everywhere, whatever the year: their
+        # dashboard always has courses to recommend.
+        return {item.pk: max(1, item.required_level - 1) for item in akpk.items.all()}
     return {
         item.pk: max(1, min(5, item.required_level + rng.choice((-2, -1, -1, 0, 0, 1)) + shift))
         for item in akpk.items.all()
