@@ -34,7 +34,8 @@ def test_the_demo_plans_give_every_role_something_to_see(db: None, client: Any) 
 
     # The learner was assessed by the demo atasan and is recommended courses.
     me = Employee.objects.get(nip=learner.nip)
-    assert me.supervisor is not None and me.supervisor.nip == atasan.nip
+    assert me.supervisor is not None
+    assert me.supervisor.nip == atasan.nip
     assert AKPK.objects.get(employee=me).status == AKPK.Status.ASSESSED
     client.force_login(me)
     dashboard = client.get(reverse("learning:dashboard")).content.decode()
