@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from courses.models import CompetencyType, TrainingForm
+from lms.core.paging import paginate
 from lms.learning.models import ExternalTraining
 from lms.people.models import Employee
 from lms.people.permissions import require_admin_scope
@@ -28,22 +28,12 @@ from lms.people.permissions import require_admin_scope
 from . import selectors, services
 from .forms import ExternalTrainingForm, QueueFilterForm, RejectForm, VerifyForm
 
-PAGE_SIZE = 25
 # Stored suffix -> the type it is served as; the suffix was given from the file's content.
 CONTENT_TYPES = dict(services.EVIDENCE_KINDS.values())
 
 
 def _viewer(request: HttpRequest) -> Employee:
     return request.user  # type: ignore[return-value]
-
-
-def _paginate(request: HttpRequest, rows: Any, param: str = "halaman") -> Any:
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get(param))
-    query = request.GET.copy()
-    query.pop(param, None)
-    page.param = param  # type: ignore[attr-defined]
-    page.query = query.urlencode()  # type: ignore[attr-defined]
-    return page
 
 
 def _labelled(records: Any) -> Any:
@@ -71,7 +61,7 @@ def _duplicate_notice(record: ExternalTraining) -> str:
 @require_safe
 def external_list(request: HttpRequest) -> HttpResponse:
     """Pelatihan Eksternal Saya: every record, its status, and the reason of a rejection."""
-    page = _paginate(request, selectors.my_external_trainings(employee=_viewer(request)))
+    page = paginate(request, selectors.my_external_trainings(employee=_viewer(request)))
     page.object_list = _labelled(list(page.object_list))
     return render(request, "learning/external/list.html", {"page": page})
 
@@ -187,7 +177,7 @@ def external_queue(request: HttpRequest) -> HttpResponse:
         "learning/external/queue.html",
         {
             "form": form,
-            "page": _paginate(request, rows),
+            "page": paginate(request, rows),
             "status": status,
             "counts": selectors.external_status_counts(viewer=viewer, scope=scope),
             "statuses": ExternalTraining.Status,

@@ -13,13 +13,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from lms.core.paging import paginate
 from lms.people.models import Employee, OrgUnit
 from lms.people.permissions import require_admin_scope
 from lms.people.selectors import Scope, scope_for
@@ -38,20 +38,9 @@ from .forms import (
     YearForm,
 )
 
-PAGE_SIZE = 25
-
 
 def _viewer(request: HttpRequest) -> Employee:
     return request.user  # type: ignore[return-value]
-
-
-def _paginate(request: HttpRequest, rows: Any, param: str = "halaman") -> Any:
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get(param))
-    query = request.GET.copy()
-    query.pop(param, None)
-    page.param = param  # type: ignore[attr-defined]
-    page.query = query.urlencode()  # type: ignore[attr-defined]
-    return page
 
 
 def _error(request: HttpRequest, exc: ValidationError) -> None:
@@ -315,7 +304,7 @@ def akpk_team(request: HttpRequest) -> HttpResponse:
         request,
         "planning/akpk/team.html",
         {
-            "page": _paginate(request, rows),
+            "page": paginate(request, rows),
             "year": year,
             "year_form": year_form,
             "not_started": selectors.akpk_subordinates_not_started(viewer=viewer, year=year),
@@ -433,7 +422,7 @@ def akpk_manage(request: HttpRequest) -> HttpResponse:
     if opd is None:
         overview = selectors.akpk_pemda_overview(scope=scope, year=year)
         context.update(
-            overview=overview, page=_paginate(request, overview.rows), return_form=ReasonForm()
+            overview=overview, page=paginate(request, overview.rows), return_form=ReasonForm()
         )
         return render(request, "planning/akpk/manage_overview.html", context)
     filters = ManageFilterForm(request.GET or None)
@@ -441,7 +430,7 @@ def akpk_manage(request: HttpRequest) -> HttpResponse:
     progress = selectors.akpk_opd_progress(scope=scope, opd=opd, year=year, status=status)
     context.update(
         opd=opd, progress=progress, filters=filters, status=status, opd_keep={"opd": opd.pk},
-        page=_paginate(request, progress.employees), return_form=ReasonForm(),
+        page=paginate(request, progress.employees), return_form=ReasonForm(),
     )  # fmt: skip
     return render(request, "planning/akpk/manage_opd.html", context)
 
@@ -563,5 +552,5 @@ def akpk_centre_result(request: HttpRequest, import_id: int) -> HttpResponse:
     return render(
         request,
         "planning/akpk/centre_result.html",
-        {"record": record, "page": _paginate(request, record.row_errors)},
+        {"record": record, "page": paginate(request, record.row_errors)},
     )

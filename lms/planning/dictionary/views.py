@@ -8,18 +8,16 @@ Thin: parse, check, call one service or selector, answer.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from courses.models import CompetencyType
+from lms.core.paging import paginate
 from lms.people.models import Employee
 from lms.people.permissions import require_admin_scope
 from lms.planning.models import Competency
@@ -28,22 +26,12 @@ from lms.planning.permissions import require_bkpsdm
 from . import selectors, services, workbook
 from .forms import DictionaryFilterForm, DictionaryImportForm, JabatanFilterForm
 
-PAGE_SIZE = 25
 # Row errors shown on the result page; the counts always cover them all.
 MAX_ERRORS_SHOWN = 500
 
 
 def _viewer(request: HttpRequest) -> Employee:
     return request.user  # type: ignore[return-value]
-
-
-def _paginate(request: HttpRequest, rows: Any, param: str = "halaman") -> Any:
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get(param))
-    query = request.GET.copy()
-    query.pop(param, None)
-    page.param = param  # type: ignore[attr-defined]
-    page.query = query.urlencode()  # type: ignore[attr-defined]
-    return page
 
 
 def _level_rows(competency: Competency) -> list[tuple[int, str]]:
@@ -65,7 +53,7 @@ def dictionary_list(request: HttpRequest) -> HttpResponse:
         "planning/dictionary/list.html",
         {
             "form": form,
-            "page": _paginate(request, rows),
+            "page": paginate(request, rows),
             "type_counts": [
                 (value, label, count)
                 for (value, label), count in zip(
@@ -94,7 +82,7 @@ def dictionary_detail(request: HttpRequest, competency_id: int) -> HttpResponse:
         {
             "competency": competency,
             "levels": _level_rows(competency),
-            "page": _paginate(request, selectors.competency_standards(competency=competency)),
+            "page": paginate(request, selectors.competency_standards(competency=competency)),
             "courses": list(selectors.competency_courses(competency=competency)),
         },
     )
@@ -106,7 +94,7 @@ def dictionary_jabatan(request: HttpRequest) -> HttpResponse:
     scope = require_admin_scope(request.user)
     form = JabatanFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = _paginate(request, selectors.jabatan_keys(search=filters.get("q") or ""))
+    page = paginate(request, selectors.jabatan_keys(search=filters.get("q") or ""))
     names = {row["jabatan_key"]: row["jabatan"] for row in page.object_list}
     return render(
         request,

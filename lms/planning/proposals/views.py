@@ -14,13 +14,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from lms.core.paging import paginate
 from lms.people.models import Employee
 from lms.people.permissions import require_admin_scope, require_change_scope
 from lms.people.selectors import Scope
@@ -37,21 +37,11 @@ from .forms import (
     ReasonForm,
 )
 
-PAGE_SIZE = 25
 Status = TrainingProposal.Status
 
 
 def _viewer(request: HttpRequest) -> Employee:
     return request.user  # type: ignore[return-value]
-
-
-def _paginate(request: HttpRequest, rows: Any, param: str = "halaman") -> Any:
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get(param))
-    query = request.GET.copy()
-    query.pop(param, None)
-    page.param = param  # type: ignore[attr-defined]
-    page.query = query.urlencode()  # type: ignore[attr-defined]
-    return page
 
 
 def _errors(exc: ValidationError) -> str:
@@ -86,7 +76,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     )
     filters = form.filters()
     rows = selectors.proposal_list(scope=scope, **filters)
-    page = _paginate(request, rows)
+    page = paginate(request, rows)
     page.object_list = list(page.object_list)
     flags = selectors.open_duplicate_counts([p.pk for p in page.object_list])
     for proposal in page.object_list:
@@ -341,7 +331,7 @@ def proposal_duplicates(request: HttpRequest) -> HttpResponse:
     scope = require_bkpsdm(request.user)
     form = DuplicateFilterForm(request.GET or None, years=selectors.proposal_years(scope=scope))
     filters = form.filters()
-    page = _paginate(request, selectors.duplicate_queue(**filters))
+    page = paginate(request, selectors.duplicate_queue(**filters))
     page.object_list = list(page.object_list)
     for pair in page.object_list:
         pair.reason_texts = [duplicates.describe(r) for r in pair.reasons]
