@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -169,14 +169,20 @@ def iter_table(fileobj: IO[bytes], filename: str) -> Iterator[list[Any]]:
     raise ImportFileError(_("Hanya berkas .csv dan .xlsx yang dapat diimpor."))
 
 
-def _map_header(header: list[Any]) -> dict[str, int]:
-    normalised = [_norm_header(h) for h in header]
+def column_map(headers: list[str], aliases: Mapping[str, Collection[str]]) -> dict[str, int]:
+    """Each field's column index: the first header (already normalised) among its aliases.
+    Fields the file lacks are absent."""
     mapping: dict[str, int] = {}
-    for field_name, aliases in COLUMN_ALIASES.items():
-        for index, head in enumerate(normalised):
-            if head in aliases:
+    for field_name, names in aliases.items():
+        for index, head in enumerate(headers):
+            if head in names:
                 mapping[field_name] = index
                 break
+    return mapping
+
+
+def _map_header(header: list[Any]) -> dict[str, int]:
+    mapping = column_map([_norm_header(h) for h in header], COLUMN_ALIASES)
     missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
         raise ImportFileError(

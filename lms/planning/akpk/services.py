@@ -32,7 +32,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from lms.core.audit import audit_record
-from lms.people.importing import ImportFileError, iter_table
+from lms.people.importing import ImportFileError, column_map, iter_table
 from lms.people.models import Employee, OrgUnit
 from lms.people.nip import normalise_nip
 from lms.people.selectors import Scope, scope_for
@@ -712,12 +712,7 @@ def _centre_rows(
             break
     if header is None:
         raise ImportFileError(_("Berkas tidak berisi baris judul kolom."))
-    mapping: dict[str, int] = {}
-    for name, aliases in CENTRE_COLUMNS.items():
-        for index, head in enumerate(header):
-            if head in aliases:
-                mapping[name] = index
-                break
+    mapping = column_map(header, CENTRE_COLUMNS)
     missing = [name for name in CENTRE_COLUMNS if name not in mapping]
     if missing:
         raise ImportFileError(

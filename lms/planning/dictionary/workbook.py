@@ -20,6 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from courses.models import CompetencyType
+from lms.people.importing import column_map
 from lms.planning.models import jabatan_key
 
 logger = logging.getLogger(__name__)
@@ -208,13 +209,7 @@ def _read_sheet(
             break
     if header is None:
         return {}, []
-    normalised = [_norm_header(h) for h in header]
-    mapping: dict[str, int] = {}
-    for column, names in aliases.items():
-        for index, head in enumerate(normalised):
-            if head in names:
-                mapping[column] = index
-                break
+    mapping = column_map([_norm_header(h) for h in header], aliases)
     missing = [c for c in required if c not in mapping]
     if missing:
         raise DictionaryFileError(
