@@ -46,6 +46,9 @@ def log_in(tab: Tab, identifier: str, password: str = settings.SINAU_DEMO_PASSWO
 
 def assert_fits(tab: Tab, width: int = PHONE["width"]) -> None:
     """Nothing on the page forces sideways scrolling on a phone."""
+    # Measured once the stylesheets are in: a page still loading its CSS on a busy machine
+    # is laid out without it, which no user is shown for long.
+    tab.page.wait_for_load_state("load")
     assert tab.scroll_width() <= width, f"{tab.page.url} scrolls sideways at {width}px"
 
 
