@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "lms.certificates",
     "lms.reports",
     "lms.planning",
+    "lms.interop",
     "courses",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -466,3 +467,23 @@ CELERY_BEAT_SCHEDULE["reports-due-date"] = {
     "task": "lms.reports.tasks.reminders_due_date",
     "schedule": crontab(minute=20, hour=SINAU_REMINDER_HOUR),
 }
+
+# --- Interoperability (outbox: xAPI to an LRS, JP credits to HR systems) ----------------
+# xAPI 1.0.3 statements (completed, passed, failed) go to this Learning Record Store
+# (its base, e.g. https://lrs.example.go.id/xapi; statements are PUT to <url>/statements).
+# Empty: no statements are made at all.
+SINAU_XAPI_LRS_URL = env.str("SINAU_XAPI_LRS_URL", default="")
+SINAU_XAPI_LRS_USER = env.str("SINAU_XAPI_LRS_USER", default="")
+SINAU_XAPI_LRS_PASSWORD = env.str("SINAU_XAPI_LRS_PASSWORD", default="")
+# Every JP ledger entry is published to HR systems through the outbox (off: none are).
+SINAU_HR_OUTBOX = env.bool("SINAU_HR_OUTBOX", default=True)
+# The publisher class (import path); the file drop writes jp-<entry id>.json files here.
+SINAU_HR_PUBLISHER = env.str("SINAU_HR_PUBLISHER", default="lms.interop.adapters.FileDropPublisher")
+SINAU_HR_DROP_DIR = env.str("SINAU_HR_DROP_DIR", default="") or str(VAR_DIR / "hr-drop")
+# A failed delivery is retried after about base * 2^(attempts-1) seconds (with jitter),
+# at most max seconds apart; after max attempts the message is marked failed for good.
+SINAU_OUTBOX_BACKOFF_BASE = env.int("SINAU_OUTBOX_BACKOFF_BASE", default=30)
+SINAU_OUTBOX_BACKOFF_MAX = env.int("SINAU_OUTBOX_BACKOFF_MAX", default=3600)
+SINAU_OUTBOX_MAX_ATTEMPTS = env.int("SINAU_OUTBOX_MAX_ATTEMPTS", default=50)
+# The sweep: messages whose task never reached the broker, and retries that fell due.
+CELERY_BEAT_SCHEDULE["interop-outbox-deliver"] = {"task": "interop.deliver", "schedule": 60.0}

@@ -27,6 +27,8 @@ def _isolated_files(settings: Any, tmp_path: Path) -> None:
     """Each test writes its files into its own MEDIA_ROOT; static files come from finders."""
     (tmp_path / "media").mkdir()
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # The HR file drop (lms.interop) writes there when a delivery runs (eager tasks).
+    settings.SINAU_HR_DROP_DIR = str(tmp_path / "hr-drop")
     settings.STORAGES = {
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",

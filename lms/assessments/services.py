@@ -344,6 +344,9 @@ def _finish(attempt_id: int, *, state: str, now: dt.datetime) -> tuple[Attempt, 
             update_fields=["state", "finished_at", "marks", "max_marks", "score", "updated_at"]
         )
         result_update(employee_id=attempt.employee_id, quiz=attempt.quiz, now=now)
+        from lms.interop.services import xapi_attempt_graded  # the app sits above this one
+
+        xapi_attempt_graded(attempt=attempt)  # nothing unless an LRS is configured
     return attempt, True
 
 

@@ -363,6 +363,9 @@ def enrolment_complete(*, enrolment: Enrolment, actor: Employee | None) -> Enrol
                 earned_on=timezone.localdate(locked.completed_at), created_by=actor,
                 note=course.title,
             )  # fmt: skip
+        from lms.interop.services import xapi_course_completed  # above this app too
+
+        xapi_course_completed(enrolment=locked)  # nothing unless an LRS is configured
         from lms.certificates.tasks import certificate_issue_task  # the app sits above this one
 
         enrolment_id = locked.pk
