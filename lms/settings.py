@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "drf_standardized_errors",
+    "rest_framework.authtoken",
+    "django_filters",
     "lms.api",
     "axes",
     "csp",
@@ -314,14 +317,33 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # --- REST API -------------------------------------------------------------------------
+# Token (scripts, SIMPEG integrations) and session (the browser, the docs page) login;
+# every error, whatever raised it, answers in one body: {"type", "errors": [{code, detail,
+# attr}]} (drf-standardized-errors), so a client parses failures one way.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "lms.api.pagination.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Per client (anonymous: IP; logged in: the employee), counted in the shared cache.
+    # Heartbeats have their own budget: a learner watching sends one every ten seconds.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("SINAU_API_RATE_ANON", default="60/min"),
+        "user": env.str("SINAU_API_RATE_USER", default="600/min"),
+        "heartbeat": env.str("SINAU_API_RATE_HEARTBEAT", default="30/min"),
+        "token": env.str("SINAU_API_RATE_TOKEN", default="10/min"),
+    },
+    "NUM_PROXIES": env.int("SINAU_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sinau API",
