@@ -1,54 +1,72 @@
 from typing import Any, NoReturn, cast
 
 from axes.helpers import get_client_ip_address
+from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import NotFound, Throttled
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from lms.certificates import selectors as certificate_selectors
-from lms.people import selectors
-from lms.people.models import Employee
-from lms.people.permissions import require_admin_scope
+from lms.learning.models import Enrolment, JPEntry
+from lms.people import selectors as people_selectors
+from lms.people.models import Employee, OrgUnit
+from lms.people.selectors import Scope
+from lms.reports import selectors as report_selectors
 
+from . import selectors, services
+from .filters import EmployeeFilter, EnrolmentFilter, LedgerFilter
+from .inputs import validated, validated_query
+from .permissions import InAdminScope, request_scope
 from .serializers import (
     CertificateVerificationSerializer,
+    ComplianceQuerySerializer,
+    ComplianceReportSerializer,
+    EmployeeComplianceQuerySerializer,
+    EmployeeComplianceSerializer,
     EmployeeOutputSerializer,
+    EnrolmentOutputSerializer,
     ErrorSerializer,
+    LedgerEntryOutputSerializer,
+    TokenInputSerializer,
+    TokenOutputSerializer,
 )
 
 
-@extend_schema(parameters=[OpenApiParameter("q", str, description="nama, NIP, email, jabatan")])
+@extend_schema(summary="Employees in my scope", tags=["staff"])
 class EmployeeListApi(generics.ListAPIView[Employee]):
-    """Employees within the caller's scope (OPD admins: their subtree; auditors: all)."""
+    """OPD admins see their OPD's subtree; BKPSDM auditors the whole Pemda."""
 
     serializer_class = EmployeeOutputSerializer
+    permission_classes = [IsAuthenticated, InAdminScope]
+    filterset_class = EmployeeFilter
 
     def get_queryset(self) -> QuerySet[Employee]:
-        scope = require_admin_scope(self.request.user)
-        return selectors.employee_list(
-            viewer=cast(Employee, self.request.user),
-            scope=scope,
-            search=self.request.query_params.get("q", "")[:100],
+        if getattr(self, "swagger_fake_view", False):
+            return Employee.objects.none()
+        return people_selectors.employee_list(
+            viewer=cast(Employee, self.request.user), scope=request_scope(self.request)
         )
 
 
+@extend_schema(summary="One employee in my scope", tags=["staff"])
 class EmployeeDetailApi(generics.RetrieveAPIView[Employee]):
     serializer_class = EmployeeOutputSerializer
+    permission_classes = [IsAuthenticated, InAdminScope]
+    queryset = Employee.objects.none()  # the schema's model; rows come from get_object
 
     def get_object(self) -> Employee:
-        scope = require_admin_scope(self.request.user)
         try:
-            return selectors.employee_get(
+            return people_selectors.employee_get(
                 viewer=cast(Employee, self.request.user),
                 nip=self.kwargs["nip"],
-                scope=scope,
+                scope=request_scope(self.request),
             )
         except Employee.DoesNotExist:
             raise NotFound(_("Pegawai tidak ditemukan.")) from None
@@ -108,4 +126,151 @@ class CertificateVerifyApi(APIView):
             detail=_(
                 "Terlalu banyak pemeriksaan sertifikat dari alamat Anda. Coba lagi sebentar lagi."
             ),
+        )
+
+
+# --- Tokens ---------------------------------------------------------------------------
+
+
+class TokenThrottle(ScopedRateThrottle):
+    """Password guesses by one client are capped here as well as counted by django-axes."""
+
+    scope_attr = "throttle_scope"
+
+
+@extend_schema(
+    summary="Get an API token",
+    description=(
+        "Log in with NIP (or email) and password; the answer is the caller's token, to send "
+        "as `Authorization: Token <token>`. Asking again gives the same token until it is "
+        "revoked. Failed attempts count towards the account lockout of the login page."
+    ),
+    auth=[],
+    request=TokenInputSerializer,
+    responses={200: TokenOutputSerializer},
+    tags=["auth"],
+)
+class TokenCreateApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return "Token"  # a wrong password is a 401, as for a bad token elsewhere
+
+    def post(self, request: Request) -> Response:
+        data = validated(TokenInputSerializer, request.data)
+        employee = authenticate(
+            request._request, username=data["username"], password=data["password"]
+        )
+        if employee is None:
+            # A lockout is answered by the axes middleware (429); this is a plain failure.
+            raise AuthenticationFailed(_("NIP/email atau kata sandi salah."))
+        token = services.api_token_issue(employee=cast(Employee, employee))
+        return Response(TokenOutputSerializer({"token": token.key, "nip": token.user.nip}).data)
+
+
+@extend_schema(
+    summary="Revoke my API token",
+    description="The token used for this call (or the logged-in user's) stops working.",
+    request=None,
+    responses={204: None},
+    tags=["auth"],
+)
+class TokenRevokeApi(APIView):
+    def delete(self, request: Request) -> Response:
+        services.api_token_revoke(employee=cast(Employee, request.user))
+        return Response(status=204)
+
+
+# --- Staff: enrolments, ledger, reports ------------------------------------------------
+
+
+class StaffListApi(generics.ListAPIView[Any]):
+    permission_classes = [IsAuthenticated, InAdminScope]
+
+    @property
+    def scope(self) -> Scope:
+        return request_scope(self.request)
+
+
+@extend_schema(summary="Enrolments of employees in my scope", tags=["staff"])
+class EnrolmentListApi(StaffListApi):
+    serializer_class = EnrolmentOutputSerializer
+    filterset_class = EnrolmentFilter
+
+    def get_queryset(self) -> QuerySet[Enrolment]:
+        if getattr(self, "swagger_fake_view", False):
+            return Enrolment.objects.none()
+        return selectors.enrolments_in_scope(scope=self.scope)
+
+
+@extend_schema(
+    summary="JP ledger entries of employees in my scope",
+    description=(
+        "Append-only: a correction is a new entry whose `reverses` names the entry it undoes "
+        "(with negative JP)."
+    ),
+    tags=["staff"],
+)
+class LedgerListApi(StaffListApi):
+    serializer_class = LedgerEntryOutputSerializer
+    filterset_class = LedgerFilter
+
+    def get_queryset(self) -> QuerySet[JPEntry]:
+        if getattr(self, "swagger_fake_view", False):
+            return JPEntry.objects.none()
+        return selectors.ledger_in_scope(scope=self.scope)
+
+
+def _report_unit(scope: Scope, query: ComplianceQuerySerializer) -> OrgUnit | None:
+    unit_id = query.validated_data.get("org_unit")
+    if unit_id is None:
+        return None
+    unit = report_selectors.unit_in_scope(scope=scope, unit_id=unit_id)
+    if unit is None:
+        raise ValidationError({"org_unit": [_("Unit kerja tidak ditemukan dalam cakupan Anda.")]})
+    return unit
+
+
+@extend_schema(
+    summary="The 20 JP compliance report",
+    description=(
+        "What the BKPSDM dashboard shows: for the year, how many employees met their JP "
+        "target, per OPD in your scope (or per child unit of `org_unit`), with totals, JP per "
+        "competency type and form, and JP per month."
+    ),
+    parameters=[ComplianceQuerySerializer],
+    responses={200: ComplianceReportSerializer},
+    tags=["staff"],
+)
+class ComplianceReportApi(APIView):
+    permission_classes = [IsAuthenticated, InAdminScope]
+
+    def get(self, request: Request) -> Response:
+        query = validated_query(ComplianceQuerySerializer, request)
+        scope = request_scope(request)
+        unit = _report_unit(scope, query)
+        report = report_selectors.compliance_report(scope=scope, filters=query.filters(), unit=unit)
+        return Response(ComplianceReportSerializer(report).data)
+
+
+@extend_schema(
+    summary="Each employee's JP against the target",
+    parameters=[EmployeeComplianceQuerySerializer],
+    responses={200: EmployeeComplianceSerializer(many=True)},
+    tags=["staff"],
+)
+class EmployeeComplianceApi(StaffListApi):
+    serializer_class = EmployeeComplianceSerializer
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Employee]:
+        if getattr(self, "swagger_fake_view", False):
+            return Employee.objects.none()
+        query = validated_query(EmployeeComplianceQuerySerializer, self.request)
+        unit = _report_unit(self.scope, query)
+        return report_selectors.employee_compliance(
+            scope=self.scope, filters=query.filters(), unit=unit, sort=query.validated_data["sort"]
         )

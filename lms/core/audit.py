@@ -51,6 +51,9 @@ SINAU_ACTIONS: dict[str, tuple[str, str]] = {
     "sinau.proposal.reject": ("Usulan pelatihan ditolak", "Usulan ditolak"),
     "sinau.proposal.merge": ("Usulan digabung", "Usulan duplikat digabung"),
     "sinau.proposal.not_duplicate": ("Bukan duplikat", "Ditandai bukan duplikat"),
+    "sinau.outbox.requeue": ("Pesan keluar dikirim ulang", "Pesan gagal diantrekan ulang"),
+    "sinau.api.token_issue": ("Token API dibuat", "Token API dibuat"),
+    "sinau.api.token_revoke": ("Token API dicabut", "Token API dicabut"),
 }
 
 

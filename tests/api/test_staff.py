@@ -1,0 +1,277 @@
+"""The staff endpoints: OPD admins within their OPD, BKPSDM auditors across the Pemda,
+learners refused; filters narrow, never widen; every error in the one error body."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from lms.people.models import Employee
+from tests.reports.conftest import YEAR, compliance  # noqa: F401  (fixture)
+
+STAFF_URLS = [
+    "/api/v1/employees/",
+    "/api/v1/enrolments/",
+    "/api/v1/ledger/",
+    "/api/v1/reports/compliance/",
+    "/api/v1/reports/compliance/employees/",
+]
+
+
+def client_for(employee: Employee | None) -> APIClient:
+    client = APIClient()
+    if employee is not None:
+        token, _created = Token.objects.get_or_create(user=employee)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def error_codes(response: Any) -> list[tuple[str, str | None]]:
+    body = response.json()
+    assert set(body) == {"type", "errors"}, body
+    assert all(set(e) == {"code", "detail", "attr"} and e["detail"] for e in body["errors"])
+    return [(e["code"], e["attr"]) for e in body["errors"]]
+
+
+@pytest.mark.parametrize("url", STAFF_URLS)
+def test_anonymous_gets_401_in_the_error_body(pemda: dict[str, Any], url: str) -> None:
+    response = APIClient().get(url)
+    assert response.status_code == 401
+    assert response.json()["type"] == "client_error"
+    assert error_codes(response) == [("not_authenticated", None)]
+
+
+@pytest.mark.parametrize("url", STAFF_URLS)
+def test_a_learner_is_refused_the_staff_data(pemda: dict[str, Any], url: str) -> None:
+    response = client_for(pemda["learner"]).get(url)
+    assert response.status_code == 403
+    assert error_codes(response) == [("permission_denied", None)]
+    assert "admin OPD" in response.json()["errors"][0]["detail"]
+
+
+def test_a_bad_token_is_401(pemda: dict[str, Any]) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    response = client.get("/api/v1/employees/")
+    assert response.status_code == 401
+    assert error_codes(response) == [("authentication_failed", None)]
+
+
+def nips(response: Any) -> set[str]:
+    assert response.status_code == 200, response.content
+    return {
+        row["nip"] if "nip" in row else row["employee"]["nip"] for row in response.json()["results"]
+    }
+
+
+def test_employees_per_role(pemda: dict[str, Any], django_assert_max_num_queries: Any) -> None:
+    opd_a = {e.nip for e in Employee.objects.filter(org_unit__path__startswith=pemda["opd_a"].path)}
+    everyone = set(Employee.objects.values_list("nip", flat=True))
+    admin = client_for(pemda["admin_a"])
+    with django_assert_max_num_queries(4):  # token, roles, count, page
+        seen_by_admin = nips(admin.get("/api/v1/employees/"))
+    assert seen_by_admin == opd_a
+    assert nips(client_for(pemda["auditor"]).get("/api/v1/employees/")) == everyone
+    assert nips(client_for(pemda["superuser"]).get("/api/v1/employees/")) == everyone
+
+    outsider = pemda["staff_b"][0]
+    response = client_for(pemda["admin_a"]).get(f"/api/v1/employees/{outsider.nip}/")
+    assert response.status_code == 404
+    assert error_codes(response) == [("not_found", None)]
+    response = client_for(pemda["auditor"]).get(f"/api/v1/employees/{outsider.nip}/")
+    assert response.json()["full_name"] == outsider.full_name
+
+
+def test_employee_filters_narrow_within_scope(pemda: dict[str, Any]) -> None:
+    auditor = client_for(pemda["auditor"])
+    inactive = pemda["staff_b"][2]
+    inactive.is_active = False
+    inactive.save()
+    assert nips(auditor.get("/api/v1/employees/", {"is_active": "false"})) == {inactive.nip}
+    in_b = nips(auditor.get("/api/v1/employees/", {"org_unit": pemda["opd_b"].pk}))
+    assert in_b == {e.nip for e in pemda["staff_b"]}
+    assert nips(auditor.get("/api/v1/employees/", {"q": "Perawat Bukit 1"})) == {
+        pemda["staff_b"][1].nip
+    }
+    # An OPD admin cannot reach a neighbour's unit through the filter: a 400 naming it.
+    response = client_for(pemda["admin_a"]).get(
+        "/api/v1/employees/", {"org_unit": pemda["opd_b"].pk}
+    )
+    assert response.status_code == 400
+    assert error_codes(response) == [("invalid_choice", "org_unit")]
+    for bad in ({"employment_type": "TNI"}, {"is_active": "kadang"}, {"org_unit": "x"}):
+        response = auditor.get("/api/v1/employees/", bad)
+        assert response.status_code == 400, bad
+        assert response.json()["type"] == "validation_error"
+        assert error_codes(response)[0][1] == next(iter(bad))
+
+
+def test_pages_are_bounded(pemda: dict[str, Any]) -> None:
+    auditor = client_for(pemda["auditor"])
+    body = auditor.get("/api/v1/employees/", {"page_size": 2}).json()
+    assert len(body["results"]) == 2
+    assert body["count"] == Employee.objects.count()
+    assert body["next"].endswith("page=2&page_size=2")
+    body = auditor.get("/api/v1/employees/", {"page_size": 100000}).json()
+    assert len(body["results"]) == Employee.objects.count()  # capped at 200, fewer here
+    response = auditor.get("/api/v1/employees/", {"page": 99})
+    assert response.status_code == 404
+    assert error_codes(response) == [("not_found", None)]
+
+
+def test_ledger_and_enrolments_within_scope(
+    compliance: dict[str, Any],  # noqa: F811
+    django_assert_max_num_queries: Any,
+) -> None:
+    admin = client_for(compliance["admin_a"])
+    with django_assert_max_num_queries(6):
+        response = admin.get("/api/v1/ledger/", {"year": YEAR, "page_size": 200})
+    rows = response.json()["results"]
+    # Dinas Pendidikan's YEAR entries: 12 + 10 (a0), 5 (a1), 20 (admin), 40 (the inactive one).
+    assert sorted(Decimal(r["jp"]) for r in rows) == [5, 10, 12, 20, 40]
+    assert {r["employee"]["nip"] for r in rows} <= {
+        e.nip for e in Employee.objects.filter(org_unit__path__startswith=compliance["opd_a"].path)
+    }
+    assert rows[0]["earned_on"] >= rows[-1]["earned_on"]  # newest first
+    a0 = compliance["staff_a"][0]
+    mine = admin.get("/api/v1/ledger/", {"nip": a0.nip, "competency_type": "manajerial"}).json()
+    assert [Decimal(r["jp"]) for r in mine["results"]] == [10]
+
+    auditor = client_for(compliance["auditor"])
+    with django_assert_max_num_queries(6):
+        response = auditor.get("/api/v1/enrolments/", {"status": "completed"})
+    seen = [(r["employee"]["nip"], r["course_title"]) for r in response.json()["results"]]
+    assert len(seen) == 4
+    admin_seen = admin.get("/api/v1/enrolments/").json()["results"]
+    assert {r["employee"]["nip"] for r in admin_seen} == {a0.nip}
+    response = auditor.get(
+        "/api/v1/enrolments/", {"completed_from": f"{YEAR}-01-01", "completed_to": f"{YEAR}-07-01"}
+    )
+    assert len(response.json()["results"]) == 2
+    for bad in ({"status": "selesai"}, {"completed_from": "kemarin"}, {"course": "99999999999999"}):
+        response = auditor.get("/api/v1/enrolments/", bad)
+        assert response.status_code == 400, bad
+        assert error_codes(response)[0][1] == next(iter(bad))
+    response = auditor.get("/api/v1/ledger/", {"year": "1800"})
+    assert response.status_code == 400
+    assert error_codes(response) == [("min_value", "year")]
+
+
+def test_compliance_report_matches_the_dashboard(
+    compliance: dict[str, Any],  # noqa: F811
+    django_assert_max_num_queries: Any,
+) -> None:
+    auditor = client_for(compliance["auditor"])
+    with django_assert_max_num_queries(12):
+        response = auditor.get("/api/v1/reports/compliance/", {"year": YEAR})
+    report = response.json()
+    assert report["year"] == YEAR
+    assert Decimal(report["targets"]["PPPK"]) == 10
+    rows = {r["name"]: r for r in report["rows"]}
+    pendidikan, kesehatan = rows["Dinas Pendidikan"], rows["Dinas Kesehatan"]
+    # Pendidikan: a0 22 JP (met), a1 5, a2 0, the admin 20 (met); the inactive one not counted.
+    assert (pendidikan["figures"]["asn"], pendidikan["figures"]["met"]) == (4, 2)
+    assert Decimal(pendidikan["figures"]["jp_sum"]) == 47
+    # Kesehatan: b0 30 (met), b1 7.5, b2 a PPPK with 12 against a target of 10 (met).
+    assert (kesehatan["figures"]["asn"], kesehatan["figures"]["met"]) == (3, 2)
+    assert report["totals"]["asn"] == 9  # with the auditor and superuser, at the Pemda
+    assert [m["month"] for m in report["monthly"]] == list(range(1, 13))
+    assert Decimal(report["monthly"][7]["jp"]) == Decimal("19.5")  # August: 7.5 + 12
+
+    drill = auditor.get(
+        "/api/v1/reports/compliance/", {"year": YEAR, "org_unit": kesehatan["org_unit"]}
+    ).json()
+    assert drill["org_unit"] == compliance["opd_b"].pk
+    assert drill["totals"]["asn"] == 3
+
+    admin = client_for(compliance["admin_a"]).get("/api/v1/reports/compliance/", {"year": YEAR})
+    assert {r["name"] for r in admin.json()["rows"]} == {"Dinas Pendidikan"} | {
+        r["name"] for r in admin.json()["rows"] if r["direct_only"]
+    }
+    assert admin.json()["totals"]["asn"] == 4
+    neighbour = client_for(compliance["admin_a"]).get(
+        "/api/v1/reports/compliance/", {"year": YEAR, "org_unit": compliance["opd_b"].pk}
+    )
+    assert neighbour.status_code == 400
+    assert error_codes(neighbour) == [("invalid", "org_unit")]
+    for bad in ({"year": "dua ribu"}, {"golongan": "Z"}, {"org_unit": "-1"}):
+        response = auditor.get("/api/v1/reports/compliance/", bad)
+        assert response.status_code == 400, bad
+        assert error_codes(response)[0][1] == next(iter(bad))
+
+
+def test_employee_compliance_lists_each_employee(
+    compliance: dict[str, Any],  # noqa: F811
+    django_assert_max_num_queries: Any,
+) -> None:
+    admin = client_for(compliance["admin_a"])
+    with django_assert_max_num_queries(7):
+        response = admin.get("/api/v1/reports/compliance/employees/", {"year": YEAR, "sort": "-jp"})
+    body = response.json()
+    assert body["count"] == 4
+    rows = [(r["name"], Decimal(r["jp"]), r["met"]) for r in body["results"]]
+    assert rows[0][1:] == (Decimal(22), True)
+    assert rows[-1][1:] == (Decimal(0), False)
+    assert all(Decimal(r["target"]) == 20 for r in body["results"])
+    response = admin.get("/api/v1/reports/compliance/employees/", {"sort": "gaji"})
+    assert response.status_code == 400
+    assert error_codes(response) == [("invalid_choice", "sort")]
+
+
+def test_a_token_is_issued_for_nip_and_password_and_can_be_revoked(
+    pemda: dict[str, Any],
+) -> None:
+    from wagtail.models import ModelLogEntry
+
+    admin = pemda["admin_a"]
+    spaced = f"{admin.nip[:8]} {admin.nip[8:14]} {admin.nip[14]} {admin.nip[15:]}"
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": spaced, "password": "kata-sandi-uji-123"},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    token = response.json()["token"]
+    assert response.json()["nip"] == admin.nip
+    again = APIClient().post(
+        "/api/v1/auth/token/", {"username": admin.nip, "password": "kata-sandi-uji-123"}
+    )
+    assert again.json()["token"] == token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/employees/").status_code == 200
+    assert client.post("/api/v1/auth/token/revoke/").status_code == 405
+    assert client.delete("/api/v1/auth/token/revoke/").status_code == 204
+    assert client.get("/api/v1/employees/").status_code == 401
+    actions = set(
+        ModelLogEntry.objects.filter(object_id=str(admin.pk)).values_list("action", flat=True)
+    )
+    assert {"sinau.api.token_issue", "sinau.api.token_revoke"} <= actions
+
+
+def test_token_refusals_use_the_error_body_and_lock_out(pemda: dict[str, Any]) -> None:
+    client = APIClient()
+    nip = pemda["learner"].nip
+    response = client.post("/api/v1/auth/token/", {"username": nip}, format="json")
+    assert response.status_code == 400
+    assert error_codes(response) == [("required", "password")]
+    for attempt in range(1, 6):  # AXES_FAILURE_LIMIT: the fifth failure locks the account
+        response = client.post(
+            "/api/v1/auth/token/", {"username": nip, "password": "salah"}, format="json"
+        )
+        if attempt < 5:
+            assert response.status_code == 401
+            assert error_codes(response) == [("authentication_failed", None)]
+    assert response.status_code == 429
+    # Locked now, even with the right password: the login page's lockout, in the API's body.
+    response = client.post(
+        "/api/v1/auth/token/", {"username": nip, "password": "kata-sandi-uji-123"}, format="json"
+    )
+    assert response.status_code == 429
+    assert error_codes(response) == [("locked_out", None)]
+    assert int(response["Retry-After"]) > 0
+    assert not Token.objects.filter(user=pemda["learner"]).exists()
