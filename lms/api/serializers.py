@@ -66,10 +66,6 @@ class CertificateVerificationSerializer(serializers.Serializer[Any]):
         return self._url(obj.code) or ""
 
 
-class ErrorSerializer(serializers.Serializer[Any]):
-    detail = serializers.CharField()
-
-
 # --- Staff endpoints (OPD admins within their OPD, BKPSDM auditors across the Pemda) ------
 
 

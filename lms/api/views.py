@@ -5,6 +5,10 @@ from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_serializers import (
+    ErrorResponse404Serializer,
+    ErrorResponse429Serializer,
+)
 from rest_framework import generics
 from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -32,7 +36,6 @@ from .serializers import (
     EmployeeComplianceSerializer,
     EmployeeOutputSerializer,
     EnrolmentOutputSerializer,
-    ErrorSerializer,
     LedgerEntryOutputSerializer,
     TokenInputSerializer,
     TokenOutputSerializer,
@@ -101,8 +104,10 @@ class CertificateVerifyThrottle(BaseThrottle):
     auth=[],
     responses={
         200: CertificateVerificationSerializer,
-        404: OpenApiResponse(ErrorSerializer, description="Unknown or malformed code."),
-        429: OpenApiResponse(ErrorSerializer, description="Too many lookups; see Retry-After."),
+        404: OpenApiResponse(ErrorResponse404Serializer, description="Unknown or malformed code."),
+        429: OpenApiResponse(
+            ErrorResponse429Serializer, description="Too many lookups; see Retry-After."
+        ),
     },
 )
 class CertificateVerifyApi(APIView):

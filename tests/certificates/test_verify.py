@@ -166,7 +166,10 @@ def test_unknown_and_malformed_codes_give_the_same_404_that_leaks_nothing(
 
     response = api(client, code)
     assert response.status_code == 404
-    assert set(response.json()) == {"detail"}
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": "not_found", "detail": "Sertifikat tidak ditemukan.", "attr": None}],
+    }
     assert certificate.holder_name not in response.content.decode()
 
 
@@ -185,7 +188,7 @@ def test_lookups_are_rate_limited_per_client_across_page_and_api(
     assert certificate.holder_name not in limited.content.decode()
     limited_api = api(client, certificate.code, **ip)
     assert limited_api.status_code == 429
-    assert "Terlalu banyak pemeriksaan sertifikat" in limited_api.json()["detail"]
+    assert "Terlalu banyak pemeriksaan sertifikat" in limited_api.json()["errors"][0]["detail"]
     assert "Retry-After" in limited_api
     # Another client still has its own budget.
     assert page(client, certificate.code, REMOTE_ADDR="198.51.100.9").status_code == 200
