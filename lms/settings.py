@@ -189,6 +189,51 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
     "AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"]
 )
 
+# --- Single sign-on (OpenID Connect) ----------------------------------------------------
+# On when SINAU_OIDC_ISSUER is set; the provider's endpoints are then required, each
+# spelled out (copy them from <issuer>/.well-known/openid-configuration), so that startup
+# never depends on the provider answering. Local NIP/password login always stays.
+SINAU_OIDC_ISSUER = env.str("SINAU_OIDC_ISSUER", default="")
+SINAU_OIDC_ENABLED = bool(SINAU_OIDC_ISSUER)
+# The claim carrying the 18-digit NIP; it must name an active employee of the roster.
+SINAU_OIDC_NIP_CLAIM = env.str("SINAU_OIDC_NIP_CLAIM", default="nip")
+# The button's text on the login page; empty: "Masuk dengan SSO" (translated).
+SINAU_OIDC_LABEL = env.str("SINAU_OIDC_LABEL", default="")
+if SINAU_OIDC_ENABLED:
+    _oidc_required = {
+        name: env.str(name, default="")
+        for name in (
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+            "OIDC_RP_CLIENT_ID",
+            "OIDC_RP_CLIENT_SECRET",
+        )
+    }
+    _oidc_missing = [name for name, value in _oidc_required.items() if not value]
+    if _oidc_missing:
+        raise environ.ImproperlyConfigured(
+            "SINAU_OIDC_ISSUER is set, so single sign-on needs: " + ", ".join(_oidc_missing)
+        )
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc_required["OIDC_OP_AUTHORIZATION_ENDPOINT"]
+    OIDC_OP_TOKEN_ENDPOINT = _oidc_required["OIDC_OP_TOKEN_ENDPOINT"]
+    OIDC_OP_USER_ENDPOINT = _oidc_required["OIDC_OP_USER_ENDPOINT"]
+    OIDC_OP_JWKS_ENDPOINT = _oidc_required["OIDC_OP_JWKS_ENDPOINT"]
+    OIDC_RP_CLIENT_ID = _oidc_required["OIDC_RP_CLIENT_ID"]
+    OIDC_RP_CLIENT_SECRET = _oidc_required["OIDC_RP_CLIENT_SECRET"]
+    OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+    # Add the provider's scope for the NIP claim if it has one ("openid profile nip").
+    OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid profile")
+    OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+    # Seconds for each call to the provider; without it a hung provider hangs a worker.
+    OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+    # Accounts come from the SIMPEG roster only; lms.people.sso never creates one.
+    OIDC_CREATE_USER = False
+    LOGIN_REDIRECT_URL_FAILURE = "people:login"
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "lms.people.sso.OidcNipBackend"]
+    AXES_WHITELIST_CALLABLE = "lms.people.sso.axes_exempt"
+
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
@@ -322,7 +367,7 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 # every error, whatever raised it, answers in one body: {"type", "errors": [{code, detail,
 # attr}]} (drf-standardized-errors), so a client parses failures one way.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "lms.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -346,6 +391,11 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": env.int("SINAU_NUM_PROXIES", default=0),
 }
+_ERROR_ENUMS = (
+    "ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum", "ErrorCode401Enum",
+    "ErrorCode403Enum", "ErrorCode404Enum", "ErrorCode405Enum", "ErrorCode406Enum",
+    "ErrorCode415Enum", "ErrorCode429Enum", "ErrorCode500Enum",
+)  # fmt: skip
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sinau API",
     "VERSION": "1.0.0",
@@ -353,15 +403,14 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["lms.core.schema.only_api_paths"],
     # The error body's enums get stable names (drf-standardized-errors' recipe), so client
     # generators produce the same types from one release to the next.
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "lms.api.schema.empty_query_means_absent",
+    ],
     "ENUM_NAME_OVERRIDES": {
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
-            for name in (
-                "ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum", "ErrorCode401Enum",
-                "ErrorCode403Enum", "ErrorCode404Enum", "ErrorCode405Enum", "ErrorCode406Enum",
-                "ErrorCode415Enum", "ErrorCode429Enum", "ErrorCode500Enum",
-            )
+            for name in _ERROR_ENUMS
         },
         # One name per choice set that several serializers share.
         "EnrolmentStatusEnum": "lms.learning.models.Enrolment.Status",
@@ -372,15 +421,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name per choice set that several serializers share.
-    "ENUM_NAME_OVERRIDES": {
-        "EnrolmentStatusEnum": "lms.learning.models.Enrolment.Status",
-        "TrainingFormEnum": "courses.models.TrainingForm",
-        # The error body's "type" (drf-standardized-errors' documented setup).
-        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum",
-        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum",
-        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum",
-    },
 }
 
 # --- Security -------------------------------------------------------------------------
@@ -534,5 +574,8 @@ SINAU_HR_DROP_DIR = env.str("SINAU_HR_DROP_DIR", default="") or str(VAR_DIR / "h
 SINAU_OUTBOX_BACKOFF_BASE = env.int("SINAU_OUTBOX_BACKOFF_BASE", default=30)
 SINAU_OUTBOX_BACKOFF_MAX = env.int("SINAU_OUTBOX_BACKOFF_MAX", default=3600)
 SINAU_OUTBOX_MAX_ATTEMPTS = env.int("SINAU_OUTBOX_MAX_ATTEMPTS", default=50)
+# The queue delivery runs on (its own, say, so an LRS backlog waits behind nothing else).
+SINAU_OUTBOX_QUEUE = env.str("SINAU_OUTBOX_QUEUE", default="default")
+CELERY_TASK_ROUTES["interop.deliver"] = {"queue": SINAU_OUTBOX_QUEUE}
 # The sweep: messages whose task never reached the broker, and retries that fell due.
 CELERY_BEAT_SCHEDULE["interop-outbox-deliver"] = {"task": "interop.deliver", "schedule": 60.0}

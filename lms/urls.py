@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("lms.people.urls")),
+    # Single sign-on: always routed, answering 404 while SSO is off (see lms/people/sso.py).
+    path("oidc/", include("lms.people.sso")),
     path("", include("lms.learning.urls")),
     path("kuis/", include("lms.assessments.urls")),
     path("", include("lms.certificates.urls")),

@@ -61,6 +61,7 @@ class YearFilter(filters.NumberFilter):
         self.extra.update(min_value=YEAR_MIN, max_value=9999, decimal_places=0)
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class BooleanChoiceFilter(filters.TypedChoiceFilter):
     """``true`` or ``false``; anything else is a 400 (django-filter's BooleanFilter would
     quietly ignore "kadang" and return everyone)."""

@@ -246,12 +246,12 @@ def _report_unit(scope: Scope, query: ComplianceQuerySerializer) -> OrgUnit | No
         "target, per OPD in your scope (or per child unit of `org_unit`), with totals, JP per "
         "competency type and form, and JP per month."
     ),
-    parameters=[ComplianceQuerySerializer],
     responses={200: ComplianceReportSerializer},
     tags=["staff"],
 )
 class ComplianceReportApi(APIView):
     permission_classes = [IsAuthenticated, InAdminScope]
+    query_serializer_class = ComplianceQuerySerializer
 
     def get(self, request: Request) -> Response:
         query = validated_query(ComplianceQuerySerializer, request)
@@ -263,13 +263,13 @@ class ComplianceReportApi(APIView):
 
 @extend_schema(
     summary="Each employee's JP against the target",
-    parameters=[EmployeeComplianceQuerySerializer],
     responses={200: EmployeeComplianceSerializer(many=True)},
     tags=["staff"],
 )
 class EmployeeComplianceApi(StaffListApi):
     serializer_class = EmployeeComplianceSerializer
     filter_backends: list[Any] = []
+    query_serializer_class = EmployeeComplianceQuerySerializer
 
     def get_queryset(self) -> QuerySet[Employee]:
         if getattr(self, "swagger_fake_view", False):

@@ -1,5 +1,6 @@
 """What a locked-out login gets (django-axes): the page for the browser, and for the API
-the API's one error body, so a script reads a lockout like any other refusal."""
+the API's one error body (a 429 "throttled", as the schema says), so a script reads a
+lockout like any other refusal."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def lockout_response(
             "coba lagi dalam %(minutes)s menit."
         ) % {"minutes": minutes}
         response = JsonResponse(
-            {"type": "client_error", "errors": [{"code": "locked_out", "detail": detail,
+            {"type": "client_error", "errors": [{"code": "throttled", "detail": detail,
                                                  "attr": None}]},
             status=status,
         )  # fmt: skip

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from lms.core.audit import audit_record
 
-from . import selectors, services
+from . import selectors, services, sso
 from .forms import (
     EmployeeFilterForm,
     EmployeeForm,
@@ -37,6 +37,11 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sso_label"] = sso.button_label() if sso.enabled() else ""
+        return context
 
 
 @login_required

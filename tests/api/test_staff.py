@@ -272,6 +272,7 @@ def test_token_refusals_use_the_error_body_and_lock_out(pemda: dict[str, Any]) -
         "/api/v1/auth/token/", {"username": nip, "password": "kata-sandi-uji-123"}, format="json"
     )
     assert response.status_code == 429
-    assert error_codes(response) == [("locked_out", None)]
+    assert error_codes(response) == [("throttled", None)]
+    assert "dikunci" in response.json()["errors"][0]["detail"]
     assert int(response["Retry-After"]) > 0
     assert not Token.objects.filter(user=pemda["learner"]).exists()
