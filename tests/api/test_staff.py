@@ -116,8 +116,12 @@ def test_pages_are_bounded(pemda: dict[str, Any]) -> None:
     assert len(body["results"]) == 2
     assert body["count"] == Employee.objects.count()
     assert body["next"].endswith("page=2&page_size=2")
-    body = auditor.get("/api/v1/employees/", {"page_size": 100000}).json()
-    assert len(body["results"]) == Employee.objects.count()  # capped at 200, fewer here
+    body = auditor.get("/api/v1/employees/", {"page_size": 200}).json()
+    assert len(body["results"]) == Employee.objects.count()
+    for too_many in ("201", "0", "-1", "semua"):
+        response = auditor.get("/api/v1/employees/", {"page_size": too_many})
+        assert response.status_code == 400, too_many
+        assert error_codes(response) == [("invalid", "page_size")]
     response = auditor.get("/api/v1/employees/", {"page": 99})
     assert response.status_code == 404
     assert error_codes(response) == [("not_found", None)]
@@ -276,3 +280,26 @@ def test_token_refusals_use_the_error_body_and_lock_out(pemda: dict[str, Any]) -
     assert "dikunci" in response.json()["errors"][0]["detail"]
     assert int(response["Retry-After"]) > 0
     assert not Token.objects.filter(user=pemda["learner"]).exists()
+
+
+def test_token_requests_are_throttled_per_client(pemda: dict[str, Any]) -> None:
+    client = APIClient()
+    answers = [
+        client.post(
+            "/api/v1/auth/token/", {"username": f"orang{i}@uji.go.id", "password": "x"},
+            format="json", REMOTE_ADDR="203.0.113.9",
+        ).status_code
+        for i in range(11)
+    ]  # fmt: skip
+    assert answers == [401] * 10 + [429]  # SINAU_API_RATE_TOKEN: 10 a minute
+    throttled = client.post(
+        "/api/v1/auth/token/", {"username": "a@uji.go.id", "password": "x"},
+        format="json", REMOTE_ADDR="203.0.113.9",
+    )  # fmt: skip
+    assert error_codes(throttled) == [("throttled", None)]
+    assert int(throttled["Retry-After"]) > 0
+    other = client.post(
+        "/api/v1/auth/token/", {"username": "a@uji.go.id", "password": "x"},
+        format="json", REMOTE_ADDR="198.51.100.4",
+    )  # fmt: skip
+    assert other.status_code == 401  # another client has its own budget
