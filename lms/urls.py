@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("lms.certificates.urls")),
     path("laporan/", include("lms.reports.urls")),
     path("", include("lms.planning.urls")),
+    path("", include("lms.interop.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:

@@ -21,7 +21,8 @@ class OutboxMessage(models.Model):
     kind = models.CharField(_("jenis"), max_length=20, choices=Kind.choices)
     destination = models.CharField(_("tujuan"), max_length=255, blank=True)
     payload = models.JSONField(_("isi"))
-    # The receiver's idempotency key: the xAPI statement id, or "jp:<entry id>".
+    # The event the message reports ("xapi:launched:<enrolment>:<module>", "jp:<entry id>"):
+    # the same event written twice is one message. (The LRS's own key is the statement id.)
     dedupe_key = models.CharField(_("kunci unik"), max_length=100, unique=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING

@@ -4,6 +4,20 @@ statement rules of the specification, and sending them to a Learning Record Stor
 A statement carries a fixed UUID ``id`` made when its outbox message is written; it is
 sent with ``PUT /statements?statementId=<id>``, which the specification makes idempotent:
 a retry after a lost answer stores nothing twice.
+
+What Sinau says, and about what:
+
+- ``launched`` a module (parent: its course), the first time a learner opens it in an
+  enrolment;
+- ``progressed`` in a course (cmi5's progress extension, 0-100), each time a module of it
+  is completed (the module is named in ``contextActivities.other``);
+- ``completed`` a course;
+- ``passed`` / ``failed`` a graded quiz or post-test, with its score; ``scored`` a
+  practice quiz or pre-test (a score without a verdict). Quiz statements name the courses
+  that use the quiz as their parents.
+
+Statements about one enrolment carry its ``context.registration``, a UUID derived from the
+enrolment (see ``registration_for``).
 """
 
 from __future__ import annotations
@@ -15,6 +29,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +49,9 @@ ACTIVITY_TYPES = {
     "module": "http://adlnet.gov/expapi/activities/module",
     "assessment": "http://adlnet.gov/expapi/activities/assessment",
 }
+# cmi5's progress extension (an integer 0-100): how far through the course the learner is.
+PROGRESS_EXTENSION = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+CONTEXT_ACTIVITY_KEYS = ("parent", "grouping", "category", "other")
 DEV_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
@@ -62,6 +80,17 @@ def _number(value: Decimal) -> float | int:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def registration_for(enrolment_id: int) -> str:
+    """The enrolment's xAPI registration: a name-based UUID (version 5) of the site and the
+    enrolment, so every statement about one enrolment carries the same one without a column
+    to store it; a retake is a new enrolment, hence a new registration."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{public_base()}/pendaftaran/{enrolment_id}"))
+
+
+def _activities(ids: Sequence[str]) -> list[dict[str, str]]:
+    return [{"objectType": "Activity", "id": activity_id} for activity_id in ids]
+
+
 def statement(
     *,
     nip: str,
@@ -71,7 +100,9 @@ def statement(
     name: str,
     timestamp: dt.datetime,
     result: dict[str, Any] | None = None,
-    parent_id: str | None = None,
+    parents: Sequence[str] = (),
+    others: Sequence[str] = (),
+    registration: str | None = None,
 ) -> dict[str, Any]:
     """One statement with a new UUID id (the LRS's idempotency key)."""
     stmt: dict[str, Any] = {
@@ -94,18 +125,62 @@ def statement(
     }
     if result is not None:
         stmt["result"] = result
-    if parent_id:
-        stmt["context"]["contextActivities"] = {
-            "parent": [{"objectType": "Activity", "id": parent_id}]
-        }
+    if registration:
+        stmt["context"]["registration"] = registration
+    related = {"parent": _activities(parents), "other": _activities(others)}
+    if any(related.values()):
+        stmt["context"]["contextActivities"] = {k: v for k, v in related.items() if v}
     return stmt
 
 
-def course_completed(*, nip: str, course_id: int, course_url: str, title: str,
-                     completed_at: dt.datetime) -> dict[str, Any]:  # fmt: skip
+def course_completed(
+    *,
+    nip: str,
+    course_id: int,
+    course_url: str,
+    title: str,
+    completed_at: dt.datetime,
+    registration: str | None = None,
+) -> dict[str, Any]:
     return statement(
         nip=nip, verb="completed", activity_id=course_url, activity_type="course", name=title,
         timestamp=completed_at, result={"completion": True, "success": True},
+        registration=registration,
+    )  # fmt: skip
+
+
+def module_launched(
+    *,
+    nip: str,
+    module_url: str,
+    title: str,
+    course_url: str,
+    launched_at: dt.datetime,
+    registration: str | None = None,
+) -> dict[str, Any]:
+    """The learner opened a module of their course."""
+    return statement(
+        nip=nip, verb="launched", activity_id=module_url, activity_type="module", name=title,
+        timestamp=launched_at, parents=[course_url], registration=registration,
+    )  # fmt: skip
+
+
+def course_progressed(
+    *,
+    nip: str,
+    course_url: str,
+    title: str,
+    percent: int,
+    module_url: str,
+    progressed_at: dt.datetime,
+    registration: str | None = None,
+) -> dict[str, Any]:
+    """A module of the course is completed: the course is ``percent`` done (cmi5's integer
+    progress extension); the module that moved it is the context's other activity."""
+    return statement(
+        nip=nip, verb="progressed", activity_id=course_url, activity_type="course", name=title,
+        timestamp=progressed_at, others=[module_url], registration=registration,
+        result={"extensions": {PROGRESS_EXTENSION: max(0, min(100, int(percent)))}},
     )  # fmt: skip
 
 
@@ -114,20 +189,28 @@ def attempt_graded(
     nip: str,
     quiz_url: str,
     title: str,
-    passed: bool,
+    passed: bool | None,
     score_percent: Decimal,
     marks: Decimal,
     max_marks: Decimal,
     finished_at: dt.datetime,
+    course_urls: Sequence[str] = (),
+    registration: str | None = None,
 ) -> dict[str, Any]:
-    """passed or failed, with the score: scaled in 0..1, raw in 0..max marks."""
+    """passed or failed, with the score (scaled in 0..1, raw in 0..max marks); ``passed``
+    None (a quiz whose pass mark is no verdict: practice, pre-test): scored, no success."""
     score: dict[str, Any] = {"scaled": _number((score_percent / 100).quantize(Decimal("0.0001")))}
     if max_marks > 0:
         score.update(raw=_number(marks), min=0, max=_number(max_marks))
+    result: dict[str, Any] = {"score": score, "completion": True}
+    if passed is None:
+        verb = "scored"
+    else:
+        verb = "passed" if passed else "failed"
+        result["success"] = passed
     return statement(
-        nip=nip, verb="passed" if passed else "failed", activity_id=quiz_url,
-        activity_type="assessment", name=title, timestamp=finished_at,
-        result={"score": score, "success": passed, "completion": True},
+        nip=nip, verb=verb, activity_id=quiz_url, activity_type="assessment", name=title,
+        timestamp=finished_at, result=result, parents=course_urls, registration=registration,
     )  # fmt: skip
 
 
@@ -191,6 +274,31 @@ def _agent_problems(agent: Any, where: str) -> list[str]:
     return problems
 
 
+def _extensions_problems(value: Any, where: str) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{where} must be an object"]
+    return [f"{where}: {key!r} is not an IRI" for key in value if not _is_iri(key)]
+
+
+def _context_activities_problems(value: Any) -> list[str]:
+    where = "context.contextActivities"
+    if not isinstance(value, dict):
+        return [f"{where} must be an object"]
+    problems = []
+    for key, activities in value.items():
+        if key not in CONTEXT_ACTIVITY_KEYS:
+            problems.append(f"{where}: unknown key {key!r}")
+            continue
+        # One Activity or an array of them (the LRS turns the former into the latter).
+        for activity in activities if isinstance(activities, list) else [activities]:
+            kind = activity.get("objectType", "Activity") if isinstance(activity, dict) else None
+            if kind != "Activity":
+                problems.append(f"{where}.{key} must hold Activity objects")
+            elif not _is_iri(activity.get("id")):
+                problems.append(f"{where}.{key}: an Activity id must be an IRI")
+    return problems
+
+
 def _result_problems(result: Any) -> list[str]:
     if not isinstance(result, dict):
         return ["result must be an object"]
@@ -200,6 +308,14 @@ def _result_problems(result: Any) -> list[str]:
             problems.append(f"result.{flag} must be a boolean")
     if "duration" in result and not _DURATION.match(str(result["duration"])):
         problems.append("result.duration must be an ISO 8601 duration")
+    if "extensions" in result:
+        problems += _extensions_problems(result["extensions"], "result.extensions")
+        extensions = result["extensions"]
+        progress = extensions.get(PROGRESS_EXTENSION) if isinstance(extensions, dict) else None
+        if progress is not None and not (
+            isinstance(progress, int) and not isinstance(progress, bool) and 0 <= progress <= 100
+        ):
+            problems.append("result.extensions progress must be an integer from 0 to 100")
     score = result.get("score")
     if score is None:
         return problems
@@ -275,6 +391,10 @@ def statement_problems(stmt: Any) -> list[str]:
                 problems.append("context.platform must be a string")
             if "registration" in context and not _UUID.match(str(context["registration"])):
                 problems.append("context.registration must be a UUID")
+            if "contextActivities" in context:
+                problems += _context_activities_problems(context["contextActivities"])
+            if "extensions" in context:
+                problems += _extensions_problems(context["extensions"], "context.extensions")
     if "version" in stmt and not str(stmt["version"]).startswith("1.0"):
         problems.append("version must be 1.0.x")
     return problems

@@ -233,9 +233,13 @@ def module_start(*, actor: Employee, enrolment: Enrolment, module: ModulePage) -
     _require_active(actor, enrolment, module)
     now = timezone.now()
     with transaction.atomic():
-        progress, _created = ModuleProgress.objects.get_or_create(
+        progress, created = ModuleProgress.objects.get_or_create(
             enrolment=enrolment, module=module, defaults={"started_at": now}
         )
+        if created:  # the first visit in this enrolment: later page views write nothing
+            from lms.interop.services import xapi_module_launched  # above this app too
+
+            xapi_module_launched(enrolment=enrolment, module=module, at=now)
         if enrolment.started_at is None:
             Enrolment.objects.filter(pk=enrolment.pk, started_at__isnull=True).update(
                 started_at=now
@@ -275,9 +279,14 @@ def module_mark_done(
             enrolment=enrolment, module=module, defaults={"started_at": now}
         )
         progress.time_spent_seconds += seconds
-        if progress.completed_at is None:
+        completed_now = progress.completed_at is None
+        if completed_now:
             progress.completed_at = now
         progress.save()
+        if completed_now:
+            from lms.interop.services import xapi_module_completed  # above this app too
+
+            xapi_module_completed(enrolment=enrolment, module=module, at=now)
         completion_evaluate(enrolment=enrolment)
     return progress
 
@@ -309,6 +318,9 @@ def module_requirements_met(
         if progress.completed_at is None:
             progress.completed_at = now
             progress.save()
+            from lms.interop.services import xapi_module_completed  # above this app too
+
+            xapi_module_completed(enrolment=enrolment, module=module, at=now)
             completion_evaluate(enrolment=enrolment)
     return progress
 

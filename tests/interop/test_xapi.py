@@ -143,7 +143,7 @@ def test_completion_writes_a_valid_completed_statement(
     message = OutboxMessage.objects.get(kind=OutboxMessage.Kind.XAPI)
     stmt = message.payload
     assert statement_problems(stmt) == []
-    assert message.dedupe_key == stmt["id"]
+    assert message.dedupe_key == f"xapi:completed:{enrolment.pk}"
     assert stmt["verb"]["id"] == xapi.VERBS["completed"]
     account = {"homePage": "https://sinau.example.go.id", "name": learner.nip}
     assert stmt["actor"]["account"] == account
@@ -180,9 +180,9 @@ def test_grading_writes_passed_and_failed_statements(
     assessments.attempt_submit(actor=learner, attempt=second)
     assessments.attempt_submit(actor=learner, attempt=second)  # twice: graded once
     statements = [m.payload for m in OutboxMessage.objects.filter(kind=OutboxMessage.Kind.XAPI)]
-    # The pass completes the course: its statement follows the quiz's.
+    # The pass completes the module (progress: 100%), then the course.
     verbs = [s["verb"]["id"].rsplit("/", 1)[1] for s in statements]
-    assert verbs == ["failed", "passed", "completed"]
+    assert verbs == ["failed", "passed", "progressed", "completed"]
     statements = statements[:2]
     for stmt in statements:
         assert statement_problems(stmt) == []
