@@ -8,6 +8,7 @@ S3-compatible storage. Every variable is listed in ``.env.example`` and the READ
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "lms.api",
     "axes",
@@ -370,7 +371,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "lms.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -390,6 +391,14 @@ REST_FRAMEWORK = {
         "token": env.str("SINAU_API_RATE_TOKEN", default="10/min"),
     },
     "NUM_PROXIES": env.int("SINAU_NUM_PROXIES", default=0),
+}
+# API tokens (django-rest-knox): stored only as a hash, so a database copy holds no usable
+# token; each expires, and an employee holds a few at most (one per script or system).
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=env.int("SINAU_API_TOKEN_DAYS", default=90)),
+    "TOKEN_LIMIT_PER_USER": env.int("SINAU_API_TOKENS_PER_EMPLOYEE", default=5),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 _ERROR_ENUMS = (
     "ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum", "ErrorCode401Enum",

@@ -20,7 +20,9 @@ from lms.people.models import GOLONGAN_CHOICES, Employee, EmploymentType, Jabata
 from .permissions import request_scope
 from .selectors import units_in_scope
 
-YEAR_MIN = 2000
+# Years a report can ask about: the Pemda's records start after 2000, and a year's bounds
+# must stay a valid date (9999 + 1 is not).
+YEAR_MIN, YEAR_MAX = 2000, 2100
 
 
 def _scoped_units(request: Request | None) -> QuerySet[OrgUnit]:
@@ -58,7 +60,7 @@ class YearFilter(filters.NumberFilter):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Tahun"))
         super().__init__(**kwargs)
-        self.extra.update(min_value=YEAR_MIN, max_value=9999, decimal_places=0)
+        self.extra.update(min_value=YEAR_MIN, max_value=YEAR_MAX, decimal_places=0)
 
 
 @extend_schema_field(OpenApiTypes.BOOL)

@@ -9,7 +9,7 @@ from lms.learning.models import Enrolment, JPEntry
 from lms.people.models import GOLONGAN_CHOICES, Employee, EmploymentType, JabatanKind
 from lms.reports.selectors import SORTS, ComplianceFilters, ComplianceReport, current_year
 
-from .filters import ID_MAX, YEAR_MIN
+from .filters import ID_MAX, YEAR_MAX, YEAR_MIN
 
 
 class EmployeeOutputSerializer(serializers.ModelSerializer[Employee]):
@@ -111,7 +111,7 @@ class ComplianceQuerySerializer(serializers.Serializer[Any]):
     """The compliance report's question: the year and the filters of the dashboard."""
 
     year = serializers.IntegerField(
-        required=False, min_value=YEAR_MIN, max_value=9999,
+        required=False, min_value=YEAR_MIN, max_value=YEAR_MAX,
         help_text="Default: this year.",
     )  # fmt: skip
     employment_type = serializers.ChoiceField(
@@ -217,5 +217,6 @@ class TokenInputSerializer(serializers.Serializer[Any]):
 
 
 class TokenOutputSerializer(serializers.Serializer[Any]):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Shown once: Sinau keeps only its hash.")
+    expiry = serializers.DateTimeField(allow_null=True)
     nip = serializers.CharField()

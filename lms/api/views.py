@@ -9,6 +9,7 @@ from drf_standardized_errors.openapi_serializers import (
     ErrorResponse404Serializer,
     ErrorResponse429Serializer,
 )
+from knox.models import AuthToken
 from rest_framework import generics
 from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -137,22 +138,18 @@ class CertificateVerifyApi(APIView):
 # --- Tokens ---------------------------------------------------------------------------
 
 
-class TokenThrottle(ScopedRateThrottle):
-    """Password guesses by one client are capped here as well as counted by django-axes."""
-
-    scope_attr = "throttle_scope"
-
-
 @extend_schema(
     summary="Get an API token",
     description=(
-        "Log in with NIP (or email) and password; the answer is the caller's token, to send "
-        "as `Authorization: Token <token>`. Asking again gives the same token until it is "
-        "revoked. Failed attempts count towards the account lockout of the login page."
+        "Log in with NIP (or email) and password; the answer holds a new token, to send as "
+        "`Authorization: Token <token>`, and when it expires. The token is shown this once "
+        "(Sinau keeps only its hash). An employee holds a few live tokens at most: revoke "
+        "one before asking for another. Failed attempts count towards the account lockout "
+        "of the login page."
     ),
     auth=[],
     request=TokenInputSerializer,
-    responses={200: TokenOutputSerializer},
+    responses={201: TokenOutputSerializer},
     tags=["auth"],
 )
 class TokenCreateApi(APIView):
@@ -172,20 +169,28 @@ class TokenCreateApi(APIView):
         if employee is None:
             # A lockout is answered by the axes middleware (429); this is a plain failure.
             raise AuthenticationFailed(_("NIP/email atau kata sandi salah."))
-        token = services.api_token_issue(employee=cast(Employee, employee))
-        return Response(TokenOutputSerializer({"token": token.key, "nip": token.user.nip}).data)
+        try:
+            issued = services.api_token_issue(employee=cast(Employee, employee))
+        except services.TokenLimitReached as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}, code="invalid") from None
+        output = {"token": issued.key, "expiry": issued.token.expiry, "nip": employee.nip}
+        return Response(TokenOutputSerializer(output).data, status=201)
 
 
 @extend_schema(
-    summary="Revoke my API token",
-    description="The token used for this call (or the logged-in user's) stops working.",
+    summary="Revoke API tokens",
+    description=(
+        "Called with a token: that token stops working. Called from a logged-in browser "
+        "session: every token of the employee stops working."
+    ),
     request=None,
     responses={204: None},
     tags=["auth"],
 )
 class TokenRevokeApi(APIView):
     def delete(self, request: Request) -> Response:
-        services.api_token_revoke(employee=cast(Employee, request.user))
+        token = request.auth if isinstance(request.auth, AuthToken) else None
+        services.api_token_revoke(employee=cast(Employee, request.user), token=token)
         return Response(status=204)
 
 

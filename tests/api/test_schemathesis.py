@@ -17,7 +17,7 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -58,8 +58,18 @@ def _connection_kept_open() -> Iterator[None]:
 
 
 def token_header(employee: Any) -> dict[str, str]:
-    token, _created = Token.objects.get_or_create(user=employee)
-    return {"Authorization": f"Token {token.key}"}
+    _token, key = AuthToken.objects.create(user=employee)
+    return {"Authorization": f"Token {key}"}
+
+
+@pytest.fixture
+def learner(compliance: dict[str, Any]) -> dict[str, str]:  # noqa: F811
+    return token_header(compliance["learner"])
+
+
+@pytest.fixture
+def auditor(compliance: dict[str, Any]) -> dict[str, str]:  # noqa: F811
+    return token_header(compliance["auditor"])
 
 
 FUZZ = settings(
@@ -72,11 +82,11 @@ FUZZ = settings(
 
 @schema.parametrize()
 @FUZZ
-def test_api_as_a_learner(case: Any, compliance: dict[str, Any]) -> None:  # noqa: F811
-    case.call_and_validate(headers=token_header(compliance["learner"]), checks=CHECKS)
+def test_api_as_a_learner(case: Any, learner: dict[str, str]) -> None:
+    case.call_and_validate(headers=learner, checks=CHECKS)
 
 
 @schema.parametrize()
 @FUZZ
-def test_api_as_an_auditor(case: Any, compliance: dict[str, Any]) -> None:  # noqa: F811
-    case.call_and_validate(headers=token_header(compliance["auditor"]), checks=CHECKS)
+def test_api_as_an_auditor(case: Any, auditor: dict[str, str]) -> None:
+    case.call_and_validate(headers=auditor, checks=CHECKS)

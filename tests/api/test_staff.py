@@ -3,11 +3,13 @@ learners refused; filters narrow, never widen; every error in the one error body
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from lms.people.models import Employee
@@ -25,8 +27,8 @@ STAFF_URLS = [
 def client_for(employee: Employee | None) -> APIClient:
     client = APIClient()
     if employee is not None:
-        token, _created = Token.objects.get_or_create(user=employee)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = AuthToken.objects.create(user=employee)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
@@ -72,7 +74,8 @@ def test_employees_per_role(pemda: dict[str, Any], django_assert_max_num_queries
     opd_a = {e.nip for e in Employee.objects.filter(org_unit__path__startswith=pemda["opd_a"].path)}
     everyone = set(Employee.objects.values_list("nip", flat=True))
     admin = client_for(pemda["admin_a"])
-    with django_assert_max_num_queries(4):  # token, roles, count, page
+    # The token, the employee's other tokens (knox clears expired ones), roles, count, page.
+    with django_assert_max_num_queries(5):
         seen_by_admin = nips(admin.get("/api/v1/employees/"))
     assert seen_by_admin == opd_a
     assert nips(client_for(pemda["auditor"]).get("/api/v1/employees/")) == everyone
@@ -227,7 +230,7 @@ def test_employee_compliance_lists_each_employee(
 
 
 def test_a_token_is_issued_for_nip_and_password_and_can_be_revoked(
-    pemda: dict[str, Any],
+    pemda: dict[str, Any], settings: Any
 ) -> None:
     from wagtail.models import ModelLogEntry
 
@@ -237,24 +240,73 @@ def test_a_token_is_issued_for_nip_and_password_and_can_be_revoked(
         "/api/v1/auth/token/", {"username": spaced, "password": "kata-sandi-uji-123"},
         format="json",
     )  # fmt: skip
-    assert response.status_code == 200, response.content
-    token = response.json()["token"]
+    assert response.status_code == 201, response.content
+    first = response.json()["token"]
     assert response.json()["nip"] == admin.nip
-    again = APIClient().post(
-        "/api/v1/auth/token/", {"username": admin.nip, "password": "kata-sandi-uji-123"}
+    expiry = dt.datetime.fromisoformat(response.json()["expiry"])
+    assert dt.timedelta(days=89) < expiry - timezone.now() <= dt.timedelta(days=90)
+    # Only a hash is stored: the database holds no usable token.
+    assert not AuthToken.objects.filter(digest__contains=first).exists()
+    assert first not in str(list(AuthToken.objects.values_list("digest", "token_key")))
+    second = (
+        APIClient()
+        .post("/api/v1/auth/token/", {"username": admin.nip, "password": "kata-sandi-uji-123"})
+        .json()["token"]
     )
-    assert again.json()["token"] == token
+    assert second != first
 
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    assert client.get("/api/v1/employees/").status_code == 200
-    assert client.post("/api/v1/auth/token/revoke/").status_code == 405
-    assert client.delete("/api/v1/auth/token/revoke/").status_code == 204
-    assert client.get("/api/v1/employees/").status_code == 401
-    actions = set(
+    one, two = APIClient(), APIClient()
+    one.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    two.credentials(HTTP_AUTHORIZATION=f"Token {second}")
+    assert one.get("/api/v1/employees/").status_code == 200
+    assert one.post("/api/v1/auth/token/revoke/").status_code == 405
+    assert one.delete("/api/v1/auth/token/revoke/").status_code == 204
+    assert one.get("/api/v1/employees/").status_code == 401
+    assert two.get("/api/v1/employees/").status_code == 200  # only the token used is revoked
+    # From a browser session, every token goes.
+    browser = APIClient()
+    browser.force_login(admin)
+    assert browser.delete("/api/v1/auth/token/revoke/").status_code == 204
+    assert two.get("/api/v1/employees/").status_code == 401
+    actions = list(
         ModelLogEntry.objects.filter(object_id=str(admin.pk)).values_list("action", flat=True)
     )
-    assert {"sinau.api.token_issue", "sinau.api.token_revoke"} <= actions
+    assert actions.count("sinau.api.token_issue") == 2
+    assert actions.count("sinau.api.token_revoke") == 2
+
+
+def test_an_employee_holds_a_few_tokens_at_most(pemda: dict[str, Any]) -> None:
+    learner = pemda["learner"]
+    for _ in range(5):  # SINAU_API_TOKENS_PER_EMPLOYEE
+        AuthToken.objects.create(user=learner)
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": learner.nip, "password": "kata-sandi-uji-123"}
+    )
+    assert response.status_code == 400
+    assert error_codes(response) == [("invalid", "non_field_errors")]
+    assert "Cabut token" in response.json()["errors"][0]["detail"]
+    assert AuthToken.objects.filter(user=learner).count() == 5
+    # An expired token does not count, and is cleared away.
+    AuthToken.objects.filter(user=learner).update(expiry=timezone.now() - dt.timedelta(days=1))
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": learner.nip, "password": "kata-sandi-uji-123"}
+    )
+    assert response.status_code == 201
+    assert AuthToken.objects.filter(user=learner).count() == 1
+
+
+def test_an_expired_token_or_a_deactivated_employee_is_refused(pemda: dict[str, Any]) -> None:
+    client = client_for(pemda["admin_a"])
+    assert client.get("/api/v1/employees/").status_code == 200
+    AuthToken.objects.filter(user=pemda["admin_a"]).update(
+        expiry=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert client.get("/api/v1/employees/").status_code == 401
+    client = client_for(pemda["auditor"])
+    Employee.objects.filter(pk=pemda["auditor"].pk).update(is_active=False)
+    response = client.get("/api/v1/employees/")
+    assert response.status_code == 401
+    assert error_codes(response) == [("authentication_failed", None)]
 
 
 def test_token_refusals_use_the_error_body_and_lock_out(pemda: dict[str, Any]) -> None:
@@ -279,7 +331,7 @@ def test_token_refusals_use_the_error_body_and_lock_out(pemda: dict[str, Any]) -
     assert error_codes(response) == [("throttled", None)]
     assert "dikunci" in response.json()["errors"][0]["detail"]
     assert int(response["Retry-After"]) > 0
-    assert not Token.objects.filter(user=pemda["learner"]).exists()
+    assert not AuthToken.objects.filter(user=pemda["learner"]).exists()
 
 
 def test_token_requests_are_throttled_per_client(pemda: dict[str, Any]) -> None:
