@@ -217,6 +217,12 @@ def run_locust(port: int, data_file: str, users: int, phase: str, seconds: int) 
             raise SystemExit(f"locust exited {done.returncode}:\n{done.stderr[-2000:]}")
         with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
             rows = {row["Name"]: row for row in csv.DictReader(handle)}
+        with open(f"{prefix}_failures.csv", encoding="utf-8") as handle:
+            failures = [
+                {"endpoint": row["Name"], "error": row["Error"][:200],
+                 "occurrences": int(row["Occurrences"])}
+                for row in csv.DictReader(handle)
+            ]  # fmt: skip
     client_cpu = (after.children_user + after.children_system) - (
         before.children_user + before.children_system
     )
@@ -236,6 +242,7 @@ def run_locust(port: int, data_file: str, users: int, phase: str, seconds: int) 
     }
     result["all"] = figures(rows["Aggregated"])
     result["client_cpu_share"] = round(client_cpu / wall, 2)
+    result["failure_reasons"] = failures
     return result
 
 
@@ -259,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         data = seed(rng)
         print(f"  seeded {len(data['learners'])} learners in {time.monotonic() - started:.0f} s")
-        machine = machine_info()
+        # Other work on the machine shows here: the run is only as quiet as the machine.
+        machine = {**machine_info(), "load_average_at_start": os.getloadavg()}
         port = free_port()
         levels_out: dict[str, Any] = {}
         with (
@@ -306,6 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "all": mix["all"],
             "client_cpu_share": mix["client_cpu_share"],
             "server_cpu_seconds": mix.get("server_cpu_seconds"),
+            "failure_reasons": mix["failure_reasons"],
         }
         baseline[key] = {
             "what": f"the same learners and waits, asking only {BARE_PATH} (2 bytes, no database)",
