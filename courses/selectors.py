@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
+
 from .models import CatalogueIndexPage, CoursePage
 
 
@@ -15,6 +17,19 @@ def _published() -> Any:
 
 def course_list_latest(*, limit: int = 6) -> list[CoursePage]:
     return list(_published().order_by("-first_published_at")[:limit])
+
+
+def _ids_of_jenis(courses: Any, code: int) -> list[int]:
+    """Courses of a SIASN jenis diklat: the one a course names, else the one its completion
+    is credited under (``lms.learning.services._course_jenis``: e-learning or klasikal)."""
+    from lms.learning.services import JENIS_KLASIKAL, JENIS_ONLINE  # learning sits above
+
+    cond = Q(jenis_diklat__code=code)
+    if code == JENIS_ONLINE:
+        cond |= Q(jenis_diklat__isnull=True) & ~Q(training_form="klasikal")
+    elif code == JENIS_KLASIKAL:
+        cond |= Q(jenis_diklat__isnull=True, training_form="klasikal")
+    return list(courses.filter(cond).values_list("pk", flat=True))
 
 
 def catalogue_search(
@@ -28,6 +43,7 @@ def catalogue_search(
     language: str = "",
     jp_min: Decimal | None = None,
     jp_max: Decimal | None = None,
+    jenis: int | None = None,
 ) -> Any:
     """Published courses matching the filters; with ``q``, ranked by Wagtail search."""
     courses = _published()
@@ -52,6 +68,8 @@ def catalogue_search(
             if not kinds or jabatan_kind in kinds
         ]
         courses = courses.filter(pk__in=ids)
+    if jenis is not None:
+        courses = courses.filter(pk__in=_ids_of_jenis(courses, jenis))
     q = q.strip()
     if q:
         return courses.search(q, operator="and")

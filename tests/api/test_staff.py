@@ -173,7 +173,8 @@ def test_compliance_report_matches_the_dashboard(
     django_assert_max_num_queries: Any,
 ) -> None:
     auditor = client_for(compliance["auditor"])
-    with django_assert_max_num_queries(12):
+    # One more on SQLite, which has no median aggregate: it is read row by row.
+    with django_assert_max_num_queries(13):
         response = auditor.get("/api/v1/reports/compliance/", {"year": YEAR})
     report = response.json()
     assert report["year"] == YEAR
