@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from lms.api import pages as api_pages
 from lms.core.views import healthz
 
 urlpatterns = [
@@ -18,6 +19,12 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include("lms.api.urls")),
+    path("akun/token-api/", api_pages.api_tokens, name="api_tokens"),
+    path(
+        "akun/token-api/<str:token_key>/cabut/",
+        api_pages.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("lms.people.urls")),

@@ -4,9 +4,11 @@ Out of scope and non-existent look the same (an empty list, a 404)."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from knox.models import AuthToken
 
 from lms.learning.models import Enrolment, JPEntry
-from lms.people.models import OrgUnit
+from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import Scope
 
 
@@ -34,3 +36,8 @@ def ledger_in_scope(*, scope: Scope) -> QuerySet[JPEntry]:
         .select_related("employee", "jenis")
         .order_by("-earned_on", "-pk")
     )
+
+
+def api_tokens_of(*, employee: Employee) -> QuerySet[AuthToken]:
+    """The employee's live tokens, newest first (expired ones are cleared as they are met)."""
+    return AuthToken.objects.filter(user=employee, expiry__gt=timezone.now()).order_by("-created")

@@ -50,11 +50,16 @@ def api_token_issue(*, employee: Employee) -> IssuedToken:
 
 
 @transaction.atomic
-def api_token_revoke(*, employee: Employee, token: AuthToken | None = None) -> int:
-    """The given token (the one the request came with), or every token of the employee."""
+def api_token_revoke(
+    *, employee: Employee, token: AuthToken | None = None, token_key: str | None = None
+) -> int:
+    """One token (the one a request came with, or the one named by its key on the token
+    page), or every token of the employee; only ever the employee's own."""
     tokens = AuthToken.objects.filter(user=employee)
     if token is not None:
         tokens = tokens.filter(pk=token.pk)
+    elif token_key is not None:
+        tokens = tokens.filter(token_key=token_key)
     keys = list(tokens.values_list("token_key", flat=True))
     tokens.delete()
     if keys:
