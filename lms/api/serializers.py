@@ -220,3 +220,65 @@ class TokenOutputSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(help_text="Shown once: Sinau keeps only its hash.")
     expiry = serializers.DateTimeField(allow_null=True)
     nip = serializers.CharField()
+
+
+class CourseReportQuerySerializer(serializers.Serializer[Any]):
+    """The course report's question: enrolments of a year (default: every year) of learners
+    in the caller's scope, or in one unit of it."""
+
+    year = serializers.IntegerField(
+        required=False, min_value=YEAR_MIN, max_value=YEAR_MAX,
+        help_text="Enrolments made that year. Default: every year.",
+    )  # fmt: skip
+    org_unit = serializers.IntegerField(
+        required=False, min_value=1, max_value=ID_MAX,
+        help_text="A unit in your scope: only its learners (and those below it) count.",
+    )  # fmt: skip
+
+
+class CourseFiguresSerializer(serializers.Serializer[Any]):
+    course = serializers.IntegerField(source="course_id")
+    title = serializers.CharField()
+    live = serializers.BooleanField(help_text="Published now (false: taken down, history kept).")
+    learners = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    completion_rate = serializers.DecimalField(
+        source="rate", max_digits=4, decimal_places=1, allow_null=True, help_text="Percent."
+    )
+    avg_score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    scored = serializers.IntegerField(help_text="Quiz results behind avg_score.")
+    has_pre_post = serializers.BooleanField()
+    paired = serializers.IntegerField(help_text="Learners with both a pre- and a post-test.")
+    mean_pre = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    mean_post = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    mean_gain = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+
+
+class CourseOpdFiguresSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(help_text="The OPD (or the learners' own unit above them).")
+    learners = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    completion_rate = serializers.DecimalField(
+        source="rate", max_digits=4, decimal_places=1, allow_null=True
+    )
+
+
+class CourseModuleFiguresSerializer(serializers.Serializer[Any]):
+    position = serializers.IntegerField()
+    module = serializers.IntegerField(source="module_id")
+    title = serializers.CharField()
+    required_for_completion = serializers.BooleanField(source="required")
+    started = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    started_rate = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+    completed_rate = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+
+
+class CourseReportSerializer(serializers.Serializer[Any]):
+    figures = CourseFiguresSerializer()
+    opds = CourseOpdFiguresSerializer(many=True)
+    modules = CourseModuleFiguresSerializer(
+        many=True, help_text="Where learners stop, module by module."
+    )

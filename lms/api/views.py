@@ -10,7 +10,7 @@ from drf_standardized_errors.openapi_serializers import (
     ErrorResponse429Serializer,
 )
 from knox.models import AuthToken
-from rest_framework import generics
+from rest_framework import generics, serializers
 from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -23,6 +23,7 @@ from lms.learning.models import Enrolment, JPEntry
 from lms.people import selectors as people_selectors
 from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import Scope
+from lms.reports import courses as course_reports
 from lms.reports import selectors as report_selectors
 
 from . import selectors, services
@@ -33,6 +34,9 @@ from .serializers import (
     CertificateVerificationSerializer,
     ComplianceQuerySerializer,
     ComplianceReportSerializer,
+    CourseFiguresSerializer,
+    CourseReportQuerySerializer,
+    CourseReportSerializer,
     EmployeeComplianceQuerySerializer,
     EmployeeComplianceSerializer,
     EmployeeOutputSerializer,
@@ -234,7 +238,7 @@ class LedgerListApi(StaffListApi):
         return selectors.ledger_in_scope(scope=self.scope)
 
 
-def _report_unit(scope: Scope, query: ComplianceQuerySerializer) -> OrgUnit | None:
+def _report_unit(scope: Scope, query: serializers.Serializer[Any]) -> OrgUnit | None:
     unit_id = query.validated_data.get("org_unit")
     if unit_id is None:
         return None
@@ -284,3 +288,57 @@ class EmployeeComplianceApi(StaffListApi):
         return report_selectors.employee_compliance(
             scope=self.scope, filters=query.filters(), unit=unit, sort=query.validated_data["sort"]
         )
+
+
+def _course_filters(
+    scope: Scope, query: CourseReportQuerySerializer
+) -> course_reports.CourseFilters:
+    unit = _report_unit(scope, query)
+    return course_reports.CourseFilters(year=query.validated_data.get("year"), org_unit=unit)
+
+
+@extend_schema(
+    summary="Course figures for my scope",
+    description=(
+        "Each course (published, or taken down with history) with its learners in your "
+        "scope: enrolled, completed, withdrawn, completion rate, average quiz score and the "
+        "pre/post-test gain."
+    ),
+    responses={200: CourseFiguresSerializer(many=True)},
+    tags=["staff"],
+)
+class CourseReportListApi(StaffListApi):
+    serializer_class = CourseFiguresSerializer
+    filter_backends: list[Any] = []
+    query_serializer_class = CourseReportQuerySerializer
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return course_reports.reported_courses()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = validated_query(CourseReportQuerySerializer, request)
+        filters = _course_filters(self.scope, query)
+        page = self.paginate_queryset(self.get_queryset())
+        rows = course_reports.course_rows(scope=self.scope, filters=filters, courses=page or [])
+        return self.get_paginated_response(CourseFiguresSerializer(rows, many=True).data)
+
+
+@extend_schema(
+    summary="One course's report for my scope",
+    description="Its figures, its learners per OPD, and module by module where they stop.",
+    responses={200: CourseReportSerializer},
+    tags=["staff"],
+)
+class CourseReportDetailApi(APIView):
+    permission_classes = [IsAuthenticated, InAdminScope]
+    query_serializer_class = CourseReportQuerySerializer
+
+    def get(self, request: Request, course_id: int) -> Response:
+        query = validated_query(CourseReportQuerySerializer, request)
+        scope = request_scope(request)
+        filters = _course_filters(scope, query)
+        course = course_reports.reported_courses().filter(pk=course_id).first()
+        if course is None:
+            raise NotFound(_("Kursus tidak ditemukan."))
+        report = course_reports.course_report(scope=scope, filters=filters, course=course)
+        return Response(CourseReportSerializer(report).data)

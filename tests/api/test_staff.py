@@ -356,3 +356,46 @@ def test_token_requests_are_throttled_per_client(pemda: dict[str, Any]) -> None:
         format="json", REMOTE_ADDR="198.51.100.4",
     )  # fmt: skip
     assert other.status_code == 401  # another client has its own budget
+
+
+def test_course_reports_within_scope(
+    compliance: dict[str, Any],  # noqa: F811
+    django_assert_max_num_queries: Any,
+) -> None:
+    course = compliance["course"]  # "Kursus Laporan": a0 and b0 completed it, b1 a year before
+    auditor = client_for(compliance["auditor"])
+    with django_assert_max_num_queries(12):
+        listed = auditor.get("/api/v1/reports/courses/")
+    rows = {r["title"]: r for r in listed.json()["results"]}
+    assert (rows["Kursus Laporan"]["learners"], rows["Kursus Laporan"]["completed"]) == (3, 3)
+    assert Decimal(rows["Kursus Laporan"]["completion_rate"]) == 100
+    assert rows["Kursus Lain"]["learners"] == 1
+
+    admin = client_for(compliance["admin_a"])
+    mine = {r["title"]: r for r in admin.get("/api/v1/reports/courses/").json()["results"]}
+    assert mine["Kursus Laporan"]["learners"] == 1  # only Dinas Pendidikan's learner
+
+    with django_assert_max_num_queries(14):
+        detail = auditor.get(f"/api/v1/reports/courses/{course.pk}/").json()
+    assert detail["figures"]["learners"] == 3
+    assert {o["name"]: o["learners"] for o in detail["opds"]} == {
+        "Dinas Pendidikan": 1,
+        "Dinas Kesehatan": 2,
+    }
+    assert [m["title"] for m in detail["modules"]] == ["Modul 1"]
+    narrowed = auditor.get(
+        f"/api/v1/reports/courses/{course.pk}/", {"org_unit": compliance["opd_b"].pk}
+    ).json()
+    assert narrowed["figures"]["learners"] == 2
+
+    neighbour = admin.get(
+        f"/api/v1/reports/courses/{course.pk}/", {"org_unit": compliance["opd_b"].pk}
+    )
+    assert neighbour.status_code == 400
+    assert error_codes(neighbour) == [("invalid", "org_unit")]
+    for missing in ("999999", "abc"):
+        response = auditor.get(f"/api/v1/reports/courses/{missing}/")
+        assert response.status_code == 404
+        assert error_codes(response) == [("not_found", None)]
+    learner = client_for(compliance["learner"]).get("/api/v1/reports/courses/")
+    assert learner.status_code == 403
