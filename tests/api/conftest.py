@@ -31,19 +31,19 @@ def colleague(pemda: dict[str, Any]) -> Employee:
     return pemda["staff_a"][1]
 
 
+def api_client_for(employee: Employee | None) -> APIClient:
+    """A client authenticated by a new API token of the employee (``None``: anonymous)."""
+    client = APIClient()
+    if employee is not None:
+        _token, key = AuthToken.objects.create(user=employee)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
 @pytest.fixture
 def token_client(db: None) -> Callable[[Employee | None], APIClient]:
-    """``token_client(employee)``: a client authenticated by the employee's API token
-    (``None``: an anonymous client)."""
-
-    def make(employee: Employee | None) -> APIClient:
-        client = APIClient()
-        if employee is not None:
-            _token, key = AuthToken.objects.create(user=employee)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        return client
-
-    return make
+    """``token_client(employee)``: see ``api_client_for``."""
+    return api_client_for
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from lms.people.models import Employee
+from tests.api.conftest import api_client_for as client_for
 from tests.reports.conftest import YEAR, compliance  # noqa: F401  (fixture)
 
 STAFF_URLS = [
@@ -22,14 +23,6 @@ STAFF_URLS = [
     "/api/v1/reports/compliance/",
     "/api/v1/reports/compliance/employees/",
 ]
-
-
-def client_for(employee: Employee | None) -> APIClient:
-    client = APIClient()
-    if employee is not None:
-        _token, key = AuthToken.objects.create(user=employee)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def error_codes(response: Any) -> list[tuple[str, str | None]]:
@@ -218,7 +211,9 @@ def test_employee_compliance_lists_each_employee(
 ) -> None:
     admin = client_for(compliance["admin_a"])
     with django_assert_max_num_queries(7):
-        response = admin.get("/api/v1/reports/compliance/employees/", {"year": YEAR, "sort": "-jp"})
+        response = admin.get(
+            "/api/v1/reports/compliance/employees/", {"year": str(YEAR), "sort": "-jp"}
+        )
     body = response.json()
     assert body["count"] == 4
     rows = [(r["name"], Decimal(r["jp"]), r["met"]) for r in body["results"]]
