@@ -182,3 +182,34 @@ def logged_in(employee: Any) -> tuple[str, str, str]:
     csrf = get_random_string(32)
     cookie = f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
     return cookie, csrf, session
+
+
+def plain_learners(count: int) -> list[Any]:
+    """``count`` demo employees with no role (no admin links or scope checks in their
+    pages), in NIP order; the run stops if the seeded Pemda has fewer."""
+    from lms.people.models import Employee
+
+    learners = list(
+        Employee.objects.filter(is_staff=False, is_superuser=False, role_assignments=None)
+        .order_by("nip")[:count]
+    )  # fmt: skip
+    if len(learners) < count:
+        raise SystemExit(f"seed: {len(learners)} plain learners, {count} wanted")
+    return learners
+
+
+def enrol_all(course: Any, learners: list[Any], *, started_days_ago: int) -> None:
+    """Active self-enrolments of every learner in the course, started that long ago."""
+    from lms.learning.models import Enrolment
+
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(days=started_days_ago)
+    Enrolment.objects.bulk_create(
+        Enrolment(
+            employee=e,
+            course=course,
+            source=Enrolment.Source.SELF,
+            status=Enrolment.Status.ACTIVE,
+            started_at=started,
+        )  # fmt: skip
+        for e in learners
+    )

@@ -42,7 +42,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from bench._common import django_on_fresh_database, logged_in, machine_info, write_results
+from bench._common import (
+    django_on_fresh_database,
+    enrol_all,
+    logged_in,
+    machine_info,
+    plain_learners,
+    write_results,
+)
 from bench._load import Call, Maker, bare_maker, measure
 from bench.catalogue import (
     BARE_PATH,
@@ -104,9 +111,7 @@ def seed(rng: random.Random) -> Seeded:
 
     from courses.demo import seed_demo_catalogue
     from courses.models import CatalogueIndexPage, CoursePage, ModulePage
-    from lms.learning.models import Enrolment
     from lms.people.demo import seed_demo_pemda
-    from lms.people.models import Employee
     from lms.videos.models import Video, VideoWatch
     from lms.videos.watching import watch_ticket, watch_ticket_sign
 
@@ -137,25 +142,10 @@ def seed(rng: random.Random) -> Seeded:
         # Publishing fills Wagtail's reference index, through which access is checked.
         module.save_revision().publish()
         modules.append(module)
-    learners = list(
-        Employee.objects.filter(is_staff=False, is_superuser=False, role_assignments=None).order_by(
-            "nip"
-        )[:LEARNERS]
-    )
-    if len(learners) < LEARNERS:
-        raise SystemExit(f"seed: {len(learners)} plain learners, {LEARNERS} wanted")
+    learners = plain_learners(LEARNERS)
     now = timezone.now()
     with transaction.atomic():
-        Enrolment.objects.bulk_create(
-            Enrolment(
-                employee=e,
-                course=course,
-                source=Enrolment.Source.SELF,
-                status=Enrolment.Status.ACTIVE,
-                started_at=now - dt.timedelta(days=3),
-            )  # fmt: skip
-            for e in learners
-        )
+        enrol_all(course, learners, started_days_ago=3)
         # Steady state: every learner has watched some of every video already.
         VideoWatch.objects.bulk_create(
             VideoWatch(

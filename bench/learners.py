@@ -42,7 +42,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench._common import BASE_DIR, django_on_fresh_database, logged_in, machine_info, write_results
+from bench._common import (
+    BASE_DIR,
+    django_on_fresh_database,
+    enrol_all,
+    logged_in,
+    machine_info,
+    plain_learners,
+    write_results,
+)
 from bench.catalogue import (
     BARE_PATH,
     GUNICORN_THREADS,
@@ -55,7 +63,7 @@ from bench.catalogue import (
     wait_until_serving,
     worker_pids,
 )
-from bench.quiz import QUESTION_KINDS, _question_data
+from bench.quiz import make_quiz
 
 NAME = "learners"
 DB_NAME = "sinau_bench_learners"
@@ -77,10 +85,7 @@ def seed(rng: random.Random) -> dict[str, Any]:
     from courses.demo import seed_demo_catalogue
     from courses.models import CatalogueIndexPage, CoursePage, ModulePage
     from lms.assessments import services as quiz_services
-    from lms.assessments.models import Question, QuestionBank, Quiz, QuizRule
-    from lms.learning.models import Enrolment
     from lms.people.demo import seed_demo_pemda
-    from lms.people.models import Employee
     from lms.videos.models import Video, VideoWatch
     from lms.videos.watching import watch_ticket, watch_ticket_sign
 
@@ -108,38 +113,17 @@ def seed(rng: random.Random) -> dict[str, Any]:
         module.save_revision().publish()  # fills the reference index access runs through
         videos.append(video)
         modules.append(module)
-    bank = QuestionBank.objects.create(title="Bank Soal Kelas Serentak")
-    quiz = Quiz.objects.create(title="Kuis Kelas Serentak", pass_mark=Decimal("60"))
-    for number, kind in enumerate(QUESTION_KINDS, start=1):
-        question = Question.objects.create(
-            bank=bank, kind=kind, name=f"Soal {number}", stem=f"<p>Pertanyaan {number}</p>",
-            data=_question_data(kind, number),
-        )  # fmt: skip
-        QuizRule.objects.create(quiz=quiz, question=question, sort_order=number)
+    quiz = make_quiz("Kuis Kelas Serentak")
     evaluation = ModulePage(title="Evaluasi", slug="evaluasi")
     course.add_child(instance=evaluation)
     evaluation.body = [("quiz", {"quiz": quiz, "required_to_pass": True})]
     evaluation.save_revision().publish()
 
-    learners = list(
-        Employee.objects.filter(is_staff=False, is_superuser=False, role_assignments=None)
-        .order_by("nip")[:LEARNERS]
-    )  # fmt: skip
-    if len(learners) < LEARNERS:
-        raise SystemExit(f"seed: {len(learners)} plain learners, {LEARNERS} wanted")
+    learners = plain_learners(LEARNERS)
     now = timezone.now()
     watched: dict[tuple[int, int], float] = {}
     with transaction.atomic():
-        Enrolment.objects.bulk_create(
-            Enrolment(
-                employee=e,
-                course=course,
-                source=Enrolment.Source.SELF,
-                status=Enrolment.Status.ACTIVE,
-                started_at=now - dt.timedelta(days=3),
-            )  # fmt: skip
-            for e in learners
-        )
+        enrol_all(course, learners, started_days_ago=3)
         rows = []
         for e in learners:
             for v in videos:

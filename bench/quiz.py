@@ -30,7 +30,6 @@ them, is the flat-out submit phase above: its rate says how long such a burst ta
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import http.client
 import json
 import logging
@@ -45,7 +44,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bench._common import django_on_fresh_database, logged_in, machine_info, write_results
+from bench._common import (
+    django_on_fresh_database,
+    enrol_all,
+    logged_in,
+    machine_info,
+    plain_learners,
+    write_results,
+)
 from bench._load import Call, Maker, bare_maker, measure
 from bench.catalogue import (
     BARE_PATH,
@@ -116,32 +122,34 @@ def _question_data(kind: str, number: int) -> dict[str, Any]:
     return {"answers": [{"value": 20, "tolerance": 0, "fraction": 100, "feedback": ""}]}
 
 
-def seed(rng: random.Random) -> tuple[list[Learner], int]:
-    """The course, the quiz and the learners with their sessions; returns the quiz id."""
-    from django.db import transaction
-    from django.utils import timezone
-
-    from courses.demo import seed_demo_catalogue
-    from courses.models import CatalogueIndexPage, CoursePage, ModulePage
+def make_quiz(title: str, **fields: Any) -> Any:
+    """A quiz of the twenty questions (one of each of QUESTION_KINDS, in a bank of its own),
+    pass mark 60."""
     from lms.assessments.models import Question, QuestionBank, Quiz, QuizRule
-    from lms.learning.models import Enrolment
-    from lms.people.demo import seed_demo_pemda
-    from lms.people.models import Employee
 
-    logging.getLogger("wagtail").setLevel(logging.WARNING)
-    seed_demo_pemda(employees=LEARNERS + 40)
-    seed_demo_catalogue()
-    bank = QuestionBank.objects.create(title="Bank Soal Uji Beban")
-    quiz = Quiz.objects.create(
-        title="Kuis Uji Beban", pass_mark=Decimal("60"), shuffle_questions=True,
-        shuffle_choices=True,
-    )  # fmt: skip
+    bank = QuestionBank.objects.create(title=f"Bank Soal {title}")
+    quiz = Quiz.objects.create(title=title, pass_mark=Decimal("60"), **fields)
     for number, kind in enumerate(QUESTION_KINDS, start=1):
         question = Question.objects.create(
             bank=bank, kind=kind, name=f"Soal {number}", stem=f"<p>Pertanyaan {number}</p>",
             data=_question_data(kind, number),
         )  # fmt: skip
         QuizRule.objects.create(quiz=quiz, question=question, sort_order=number)
+    return quiz
+
+
+def seed(rng: random.Random) -> tuple[list[Learner], int]:
+    """The course, the quiz and the learners with their sessions; returns the quiz id."""
+    from django.db import transaction
+
+    from courses.demo import seed_demo_catalogue
+    from courses.models import CatalogueIndexPage, CoursePage, ModulePage
+    from lms.people.demo import seed_demo_pemda
+
+    logging.getLogger("wagtail").setLevel(logging.WARNING)
+    seed_demo_pemda(employees=LEARNERS + 40)
+    seed_demo_catalogue()
+    quiz = make_quiz("Kuis Uji Beban", shuffle_questions=True, shuffle_choices=True)
     course = CoursePage(
         title="Kuis Integritas Massal", slug="kuis-massal", summary="Satu modul, satu kuis.",
         jp_credited=Decimal("2"),
@@ -152,24 +160,9 @@ def seed(rng: random.Random) -> tuple[list[Learner], int]:
     course.add_child(instance=module)
     module.body = [("quiz", {"quiz": quiz, "required_to_pass": True})]
     module.save_revision().publish()  # fills the reference index, through which access runs
-    employees = list(
-        Employee.objects.filter(is_staff=False, is_superuser=False, role_assignments=None)
-        .order_by("nip")[:LEARNERS]
-    )  # fmt: skip
-    if len(employees) < LEARNERS:
-        raise SystemExit(f"seed: {len(employees)} plain learners, {LEARNERS} wanted")
-    now = timezone.now()
+    employees = plain_learners(LEARNERS)
     with transaction.atomic():
-        Enrolment.objects.bulk_create(
-            Enrolment(
-                employee=e,
-                course=course,
-                source=Enrolment.Source.SELF,
-                status=Enrolment.Status.ACTIVE,
-                started_at=now - dt.timedelta(days=1),
-            )  # fmt: skip
-            for e in employees
-        )
+        enrol_all(course, employees, started_days_ago=1)
     learners = []
     for employee in employees:
         cookie, csrf, _session = logged_in(employee)
