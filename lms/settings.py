@@ -287,6 +287,9 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SINAU_IMPORT_MAX_BYTES = env.int("SINAU_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Import jobs still queued after this many seconds (the broker was down at the upload) are
+# sent again by the sweep; CELERY_BEAT_SCHEDULE["people-import-sweep"] below.
+SINAU_IMPORT_REQUEUE_AFTER = env.int("SINAU_IMPORT_REQUEUE_AFTER", default=300)
 
 # --- Video ----------------------------------------------------------------------------
 # Empty: the ffmpeg that ships in the imageio-ffmpeg wheel (no system install needed).
@@ -346,8 +349,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 # A transcode of a long lecture runs for hours; the Redis visibility timeout must exceed
 # it, or an unacknowledged job is handed to a second worker while the first still runs.
 SINAU_TRANSCODE_TIME_LIMIT = env.int("SINAU_TRANSCODE_TIME_LIMIT", default=6 * 3600)
+# A job whose worker died unacknowledged goes back on the queue after this many seconds
+# (the reliability tests make it short).
+SINAU_BROKER_VISIBILITY_TIMEOUT = env.int(
+    "SINAU_BROKER_VISIBILITY_TIMEOUT", default=SINAU_TRANSCODE_TIME_LIMIT + 3600
+)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SINAU_TRANSCODE_TIME_LIMIT + 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SINAU_BROKER_VISIBILITY_TIMEOUT}
+# Transcodes still queued that no worker will get (the broker was down at the upload, or
+# lost the message after this many seconds) are sent again by this sweep.
+SINAU_VIDEO_REQUEUE_AFTER = env.int("SINAU_VIDEO_REQUEUE_AFTER", default=SINAU_TRANSCODE_TIME_LIMIT)
+CELERY_BEAT_SCHEDULE["videos-sweep"] = {"task": "videos.sweep", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["people-import-sweep"] = {
+    "task": "lms.people.tasks.employee_imports_sweep",
+    "schedule": 300.0,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.core.audit import audit_record
+from lms.core.files import file_save
 
 from .importing import ImportFileError, ParsedFile, RowError, parse_employee_file
 from .models import ROLE_GROUPS, Employee, EmployeeImport, OrgUnit, Role, RoleAssignment
@@ -402,7 +404,7 @@ def employee_import_create(
             original_name=name[:255], dry_run=dry_run,
             deactivate_missing=deactivate_missing, requested_by=actor,
         )  # fmt: skip
-        job.file.save(name, uploaded_file, save=False)
+        file_save(job.file, name, uploaded_file)
         job.full_clean()
         job.save()
         transaction.on_commit(lambda: _enqueue(job))
@@ -410,19 +412,36 @@ def employee_import_create(
 
 
 def _enqueue(job: EmployeeImport) -> None:
-    """Queue the job; if the broker is down, say so on the job instead of failing the request."""
+    """Queue the job. With the broker down the upload still succeeds: the job stays queued
+    and the sweep (``employee_imports_requeue``) sends it once the broker is back."""
     from .tasks import employee_import_run_task
 
     try:
         employee_import_run_task.delay(job.pk)
     except Exception:  # kombu raises many kinds of connection errors
         logger.exception("could not queue employee import", extra={"job_id": job.pk})
-        EmployeeImport.objects.filter(pk=job.pk).update(
-            status=EmployeeImport.Status.FAILED,
-            failure=_("Antrean tugas sedang tidak tersedia. Tidak ada data yang diubah; "
-                      "unggah ulang beberapa saat lagi."),
-            finished_at=timezone.now(),
-        )  # fmt: skip
+
+
+def employee_imports_requeue(*, stale_after_seconds: int) -> int:
+    """Send again the import jobs still queued after ``stale_after_seconds``: their message
+    never reached the broker (or the broker lost it). Running a job twice does nothing."""
+    from .tasks import employee_import_run_task
+
+    cutoff = timezone.now() - dt.timedelta(seconds=stale_after_seconds)
+    waiting = EmployeeImport.objects.filter(
+        status=EmployeeImport.Status.QUEUED, updated_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    sent = 0
+    for job_id in list(waiting[:200]):
+        try:
+            employee_import_run_task.delay(job_id)
+        except Exception:  # still no broker: the next sweep tries again
+            logger.exception("could not queue employee import", extra={"job_id": job_id})
+            break
+        # At most one resend per period, however long the queue ahead of it.
+        EmployeeImport.objects.filter(pk=job_id).update(updated_at=timezone.now())
+        sent += 1
+    return sent
 
 
 def employee_import_apply(*, actor: Employee, job: EmployeeImport) -> EmployeeImport:

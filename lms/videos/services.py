@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import tempfile
@@ -13,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,8 +46,6 @@ def video_create(
 def video_submit(*, video: Video) -> Video:
     """Queue a (re-)transcode. The task is sent only once the row is committed, so a worker
     never looks for a video that is not there yet."""
-    from .tasks import transcode
-
     job_id = uuid.uuid4()
     with transaction.atomic():
         Video.objects.filter(pk=video.pk).update(
@@ -56,9 +56,43 @@ def video_submit(*, video: Video) -> Video:
             failure_reason="",
             queued_at=timezone.now(),
         )
-        transaction.on_commit(lambda: transcode.delay(video.pk, str(job_id)))
+        transaction.on_commit(lambda: _enqueue(video.pk, job_id))
     video.refresh_from_db()
     return video
+
+
+def _enqueue(video_id: int, job_id: uuid.UUID) -> None:
+    """Send the transcode message. With the broker down the upload still succeeds: the
+    video stays queued with no ``queued_at`` (not on the broker), for the sweep to send."""
+    from .tasks import transcode
+
+    try:
+        transcode.delay(video_id, str(job_id))
+    except Exception:  # kombu raises many kinds of connection errors
+        logger.exception("could not queue transcode", extra={"video_id": video_id})
+        Video.objects.filter(pk=video_id, job_id=job_id).update(queued_at=None)
+
+
+def videos_requeue(*, stale_after_seconds: int) -> int:
+    """Send again the transcodes still queued that no worker will get: those the broker was
+    down for, and those queued longer than ``stale_after_seconds`` (a message the broker
+    lost). A copy of a job that runs after it finished is skipped."""
+    from .tasks import transcode
+
+    cutoff = timezone.now() - dt.timedelta(seconds=stale_after_seconds)
+    waiting = Video.objects.filter(status=Video.Status.QUEUED, job_id__isnull=False).filter(
+        Q(queued_at__isnull=True) | Q(queued_at__lt=cutoff)
+    )
+    sent = 0
+    for video_id, job_id in waiting.values_list("pk", "job_id")[:500]:
+        try:
+            transcode.delay(video_id, str(job_id))
+        except Exception:  # still no broker: the next sweep tries again
+            logger.exception("could not queue transcode", extra={"video_id": video_id})
+            break
+        Video.objects.filter(pk=video_id, job_id=job_id).update(queued_at=timezone.now())
+        sent += 1
+    return sent
 
 
 # --- Transcoding ----------------------------------------------------------------------

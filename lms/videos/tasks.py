@@ -37,3 +37,10 @@ class TranscodeTask(Task):
 )
 def transcode(video_id: int, job_id: str) -> str:
     return services.video_transcode(video_id=video_id, job_id=job_id)
+
+
+# Named outside lms.videos.tasks.*: it runs on the default queue, not behind transcodes.
+@shared_task(name="videos.sweep", soft_time_limit=120, time_limit=180)
+def videos_sweep() -> int:
+    """Beat: queue again the transcodes whose message never reached the broker."""
+    return services.videos_requeue(stale_after_seconds=settings.SINAU_VIDEO_REQUEUE_AFTER)

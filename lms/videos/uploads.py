@@ -499,6 +499,9 @@ def _validate_start(
                 "max": filesizeformat(settings.SINAU_VIDEO_MAX_BYTES),
             }
         )
+    if "\x00" in title or "\x00" in filename:
+        # PostgreSQL text cannot hold a NUL; no real title or file name has one.
+        errors.append(_("Judul dan nama berkas tidak boleh berisi karakter NUL."))
     if filename and not _looks_like_video(filename, content_type):
         errors.append(
             _("%(name)s bukan berkas video yang dikenal (MP4, MOV, MKV, WEBM, AVI, 3GP, ...).")

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from courses.models import CompetencyType, TrainingForm
 from lms.core.audit import audit_record
+from lms.core.files import file_save
 from lms.learning.models import ExternalTraining, JenisDiklat, JPEntry
 from lms.learning.services import jp_credit
 from lms.people.models import Employee
@@ -254,7 +255,7 @@ def _store(
             if evidence is not None:
                 suffix = EVIDENCE_KINDS[kind][0]
                 # The stored name gets the suffix of what the file is, not of what it was called.
-                record.evidence.save(f"bukti.{suffix}", File(evidence), save=False)
+                file_save(record.evidence, f"bukti.{suffix}", File(evidence))
                 stored = record.evidence.name or ""
                 record.evidence_name = os.path.basename(evidence.name or "")[:255]
             record.save()
