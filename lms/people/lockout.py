@@ -39,4 +39,7 @@ def lockout_response(
         "username": get_client_username(request, credentials) or "",
         "cooloff_timedelta": cool_off,
     }
-    return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=status)
+    page = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=status)
+    if cool_off:
+        page["Retry-After"] = str(int(cool_off.total_seconds()))  # RFC 6585: when to retry
+    return page

@@ -127,6 +127,9 @@ class CourseListApi(generics.ListAPIView[CoursePage]):
     filterset_class = CourseFilter
 
     def get_queryset(self) -> QuerySet[CoursePage]:
+        if getattr(self, "swagger_fake_view", False):
+            # The schema is built without a database (`check --deploy` on an empty one).
+            return CoursePage.objects.none()
         return cast(QuerySet[CoursePage], _published())
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
