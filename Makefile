@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup system run test test-smoke lint typecheck audit bench worker web migrate demo browser vendor clean
+.PHONY: setup system run stack test test-smoke lint typecheck audit bench worker web migrate demo browser vendor clean
 
 # --- install ---------------------------------------------------------------------------
 $(UV):
@@ -81,6 +81,12 @@ run: demo ## migrate, load the demo Pemda, serve on 127.0.0.1:8000 with a worker
 	  $(VENV)/bin/celery -A lms worker -B -Q default,transcode --concurrency 2 --loglevel INFO & \
 	  GUNICORN_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn lms.wsgi -c deploy/gunicorn.conf.py & \
 	  wait
+
+# The production process layout without containers: moto's S3 server, gunicorn, a Celery
+# worker per queue (default, transcode) and beat, on PostgreSQL and Redis from DATABASE_URL,
+# REDIS_URL and CELERY_BROKER_URL. Ctrl-C stops them all (deploy/stack.sh).
+stack: setup system $(HLS_JS) ## the deployment's processes on PostgreSQL, Redis and moto's S3
+	@HOST=$(HOST) PORT=$(PORT) deploy/stack.sh
 
 # --- check -----------------------------------------------------------------------------
 lint: setup
