@@ -100,7 +100,7 @@ typecheck: setup
 PYTEST = $(VENV)/bin/pytest
 test: setup system browser $(HLS_JS) lint typecheck ## ruff, mypy, migrations check and the whole suite
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PYTEST) $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "no tests collected" && exit 0; exit $$rc; }
+	$(PYTEST) --durations=25 $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "no tests collected" && exit 0; exit $$rc; }
 
 # The schema fuzzing has had its full run on PostgreSQL in `make test`; here it checks the
 # other database with fewer examples per operation.
