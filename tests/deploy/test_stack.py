@@ -94,7 +94,9 @@ def health(port: int) -> dict[str, object]:
     return body
 
 
-def test_stack_runs_every_process_and_stops_them_all(fresh_database: str, tmp_path: Path) -> None:
+def test_stack_runs_every_process_and_stops_them_all(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import boto3
     from celery import Celery
 
@@ -146,6 +148,9 @@ def test_stack_runs_every_process_and_stops_them_all(fresh_database: str, tmp_pa
         }, checks  # fmt: skip
 
         # Both workers answer over the broker, each on its own queue.
+        # Celery prefers the CELERY_BROKER_URL environment variable to the broker it is
+        # given (CI sets one for the suite): point it at the stack's broker.
+        monkeypatch.setenv("CELERY_BROKER_URL", redis_url(BROKER_DB))
         control = Celery(broker=redis_url(BROKER_DB))
         queues: dict[str, list[str]] = {}
         deadline = time.monotonic() + 60
