@@ -37,9 +37,9 @@ from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, User
 from rest_framework.views import APIView
 
 from courses.models import CoursePage, ModulePage
+from lms.assessments import presenting as quiz_pages
 from lms.assessments import selectors as quiz_selectors
 from lms.assessments import services as quiz_services
-from lms.assessments import views as quiz_pages
 from lms.assessments.models import Attempt, AttemptQuestion, Quiz
 from lms.learning import selectors as learning_selectors
 from lms.learning import services as learning_services
@@ -496,10 +496,11 @@ def _attempt_data(attempt: Attempt) -> dict[str, Any]:
     review = quiz_selectors.review_allowed(attempt=attempt)
     questions: list[_QuestionRow] = []
     if attempt.is_open:
-        questions = [_QuestionRow(quiz_pages._shown(slot), None) for slot in slots]
+        questions = [_QuestionRow(quiz_pages.shown_question(slot), None) for slot in slots]
     elif review:
         questions = [
-            _QuestionRow(quiz_pages._shown(slot), quiz_pages._reviewed(slot)) for slot in slots
+            _QuestionRow(quiz_pages.shown_question(slot), quiz_pages.reviewed_question(slot))
+            for slot in slots
         ]
     score = attempt.score
     return {
@@ -507,7 +508,7 @@ def _attempt_data(attempt: Attempt) -> dict[str, Any]:
         "now": timezone.now(),
         "passed": None if score is None else score >= attempt.quiz.pass_mark,
         "review_allowed": review,
-        "unanswered": sum(1 for slot in slots if not quiz_pages._answered(slot.response)),
+        "unanswered": sum(1 for slot in slots if not quiz_pages.answered(slot.response)),
         "questions": questions,
     }
 
@@ -538,7 +539,7 @@ class QuizDetailApi(APIView):
         if not uses and not attempts:
             raise PermissionDenied(_("Anda tidak terdaftar di kursus yang memuat kuis ini."))
         now = timezone.now()
-        late = [attempt for attempt in attempts if quiz_pages._late(attempt, now)]
+        late = [attempt for attempt in attempts if quiz_pages.is_late(attempt, now)]
         for attempt in late:
             quiz_services.attempt_close(attempt=attempt, now=now)
         if late:
@@ -548,7 +549,7 @@ class QuizDetailApi(APIView):
             "attempts": attempts,
             "question_count": count,
             "result": quiz_selectors.result_of(employee=me, quiz=quiz),
-            "refusal": quiz_pages._start_refusal(
+            "refusal": quiz_pages.start_refusal(
                 quiz=quiz, uses=uses, attempts=attempts, question_count=count, now=now
             ),
         }
@@ -599,7 +600,7 @@ class QuizAttemptStartApi(APIView):
 class AttemptDetailApi(APIView):
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = _own_attempt(request, attempt_id)
-        if quiz_pages._late(attempt):
+        if quiz_pages.is_late(attempt):
             attempt = quiz_services.attempt_close(attempt=attempt)
         return _attempt_response(attempt)
 
@@ -616,7 +617,7 @@ def _parsed_answers(attempt: Attempt, answers: dict[int, Any]) -> dict[int, Any]
             problems.append(_("Soal nomor %(n)s tidak ada.") % {"n": position})
             continue
         try:
-            responses[position] = quiz_pages._response_from(slot, raw)
+            responses[position] = quiz_pages.response_from_page(slot, raw)
         except DjangoValidationError as exc:
             problems.append(
                 _("Soal %(n)s: %(error)s") % {"n": position, "error": errors.one_line(exc)}
@@ -634,7 +635,7 @@ class AttemptAnswersApi(APIView):
         attempt = _own_attempt(request, attempt_id)
         given = AnswersInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        if quiz_pages._late(attempt):
+        if quiz_pages.is_late(attempt):
             quiz_services.attempt_close(attempt=attempt)
             raise Conflict(_("Waktu habis; percobaan ditutup dan dinilai."))
         if not attempt.is_open:
@@ -647,13 +648,13 @@ class AttemptAnswersApi(APIView):
         except quiz_services.TimeUp as exc:
             raise errors.conflict(exc) from None
         except DjangoValidationError as exc:
-            if not quiz_pages._still_open(attempt):
+            if not quiz_pages.still_open(attempt):
                 raise Conflict(_("Percobaan ini sudah selesai.")) from None
-            raise errors.input_error(quiz_pages._error_text(exc), attr="answers") from None
+            raise errors.input_error(quiz_pages.error_text(exc), attr="answers") from None
         unanswered = sum(
             1
             for slot in quiz_selectors.attempt_questions(attempt=attempt)
-            if not quiz_pages._answered(slot.response)
+            if not quiz_pages.answered(slot.response)
         )
         return Response(AnswersSavedSerializer({"saved": saved, "unanswered": unanswered}).data)
 
