@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as filters
-from django.db.models import Q, QuerySet
+from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -16,6 +17,7 @@ from rest_framework.request import Request
 from courses.models import CompetencyType, TrainingForm
 from lms.learning.models import Enrolment, JPEntry
 from lms.people.models import GOLONGAN_CHOICES, Employee, EmploymentType, JabatanKind, OrgUnit
+from lms.people.selectors import employee_search_q
 
 from .permissions import request_scope
 from .selectors import units_in_scope
@@ -34,10 +36,17 @@ def _scoped_units(request: Request | None) -> QuerySet[OrgUnit]:
 ID_MAX = 2**31 - 1  # PostgreSQL integer: a larger id is a 400, not a database error
 
 
-class IdFilter(filters.NumberFilter):
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(filters.NumberFilter):
+    """A whole number (django-filter's NumberFilter takes decimals)."""
+
+    field_class = forms.IntegerField
+
+
+class IdFilter(IntegerFilter):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.extra.update(min_value=1, max_value=ID_MAX, decimal_places=0)
+        self.extra.update(min_value=1, max_value=ID_MAX)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -56,11 +65,11 @@ class UnitSubtreeFilter(filters.ModelChoiceFilter):
         return qs.filter(value.subtree_filter(self.prefix))
 
 
-class YearFilter(filters.NumberFilter):
+class YearFilter(IntegerFilter):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Tahun"))
         super().__init__(**kwargs)
-        self.extra.update(min_value=YEAR_MIN, max_value=YEAR_MAX, decimal_places=0)
+        self.extra.update(min_value=YEAR_MIN, max_value=YEAR_MAX)
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -88,14 +97,7 @@ class EmployeeFilter(filters.FilterSet):
 
     def search(self, qs: QuerySet[Employee], name: str, value: str) -> QuerySet[Employee]:
         value = value.strip()[:100]
-        if not value:
-            return qs
-        cond = Q(full_name__icontains=value) | Q(email__icontains=value)
-        cond |= Q(jabatan__icontains=value)
-        digits = value.replace(" ", "")
-        if digits.isdigit():
-            cond |= Q(nip__startswith=digits)
-        return qs.filter(cond)
+        return qs.filter(employee_search_q(value)) if value else qs
 
 
 class EnrolmentFilter(filters.FilterSet):

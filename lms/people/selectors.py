@@ -73,13 +73,19 @@ def employee_list(
         qs = qs.filter(is_active=active)
     search = search.strip()
     if search:
-        digits = search.replace(" ", "")
-        cond = Q(full_name__icontains=search) | Q(email__icontains=search)
-        cond |= Q(jabatan__icontains=search)
-        if digits.isdigit():
-            cond |= Q(nip__startswith=digits)
-        qs = qs.filter(cond)
+        qs = qs.filter(employee_search_q(search))
     return qs.order_by("full_name", "nip")
+
+
+def employee_search_q(search: str) -> Q:
+    """Name, email or jabatan containing the words, or a NIP starting with the digits
+    (spaces allowed, as printed on an SK)."""
+    digits = search.replace(" ", "")
+    cond = Q(full_name__icontains=search) | Q(email__icontains=search)
+    cond |= Q(jabatan__icontains=search)
+    if digits.isdigit():
+        cond |= Q(nip__startswith=digits)
+    return cond
 
 
 def employee_get(*, viewer: Employee, nip: str, scope: Scope | None = None) -> Employee:

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from courses.models import (
     JABATAN_KIND_CHOICES,
@@ -19,10 +16,7 @@ from courses.models import (
 from courses.selectors import catalogue_search
 from lms.learning.models import Enrolment, ExternalTraining, JPEntry
 
-
-@extend_schema_field(OpenApiTypes.INT)
-class IntegerFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
+from ..filters import IntegerFilter
 
 
 class CourseFilter(django_filters.FilterSet):
