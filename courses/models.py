@@ -237,6 +237,15 @@ class CoursePage(Page):
         help_text=_("Modul video selesai bila sekian persen detik videonya sudah ditonton."),
     )  # fmt: skip
 
+    min_attendance_percent = models.PositiveSmallIntegerField(
+        _("kehadiran minimal (%)"), default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_(
+            "Untuk kursus berangkatan: bagian sesi angkatan yang harus dihadiri agar kursus "
+            "selesai (0: tanpa syarat kehadiran)."
+        ),
+    )  # fmt: skip
+
     base_form_class = CoursePageForm
     content_panels = [
         *Page.content_panels,
@@ -285,6 +294,7 @@ class CoursePage(Page):
                 FieldPanel("post_test"),
                 FieldPanel("require_post_test_pass"),
                 FieldPanel("video_watch_percent"),
+                FieldPanel("min_attendance_percent"),
             ],
             heading=_("Tes dan aturan kelulusan"),
         ),

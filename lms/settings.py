@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "lms.reports",
     "lms.planning",
     "lms.interop",
+    "lms.classroom",
     "courses",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -604,3 +605,15 @@ SINAU_OUTBOX_QUEUE = env.str("SINAU_OUTBOX_QUEUE", default="default")
 CELERY_TASK_ROUTES["interop.deliver"] = {"queue": SINAU_OUTBOX_QUEUE}
 # The sweep: messages whose task never reached the broker, and retries that fell due.
 CELERY_BEAT_SCHEDULE["interop-outbox-deliver"] = {"task": "interop.deliver", "schedule": 60.0}
+
+# --- Angkatan, sessions and attendance ---------------------------------------------------
+# The QR code in the room changes every this many seconds; a code is accepted for its own
+# period and the next (so for at most twice this long), and once per person.
+SINAU_ATTENDANCE_QR_SECONDS = env.int("SINAU_ATTENDANCE_QR_SECONDS", default=15)
+# Check-in opens this many minutes before a session starts (and closes when it ends).
+SINAU_ATTENDANCE_OPENS_MINUTES = env.int("SINAU_ATTENDANCE_OPENS_MINUTES", default=30)
+# An instructor sees their evaluation results only from this many responses on, so that
+# no single participant's answers can be told apart.
+SINAU_EVALUATION_MIN_RESPONSES = env.int("SINAU_EVALUATION_MIN_RESPONSES", default=3)
+# Session reminders go out this many hours before a session starts (each once).
+SINAU_SESSION_REMINDER_HOURS = env.list("SINAU_SESSION_REMINDER_HOURS", cast=int, default=[24, 1])

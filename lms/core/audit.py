@@ -54,6 +54,9 @@ SINAU_ACTIONS: dict[str, tuple[str, str]] = {
     "sinau.outbox.requeue": ("Pesan keluar dikirim ulang", "Pesan gagal diantrekan ulang"),
     "sinau.api.token_issue": ("Token API dibuat", "Token API dibuat"),
     "sinau.api.token_revoke": ("Token API dicabut", "Token API dicabut"),
+    "sinau.attendance.mark": ("Kehadiran dicatat", "Kehadiran dicatat instruktur"),
+    "sinau.session.sign_off": ("Daftar hadir ditandatangani", "Daftar hadir sesi ditutup"),
+    "sinau.session.schedule": ("Jadwal program dibuat", "Sesi program berulang dijadwalkan"),
 }
 
 

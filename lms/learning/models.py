@@ -54,6 +54,10 @@ class Enrolment(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )  # fmt: skip
+    cohort = models.ForeignKey(
+        "classroom.Cohort", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="enrolments", verbose_name=_("angkatan"),
+    )  # fmt: skip
     due_date = models.DateField(_("tenggat"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -87,6 +91,7 @@ class Enrolment(TimeStampedModel):
         indexes = [
             models.Index(fields=["course", "status"]),
             models.Index(fields=["employee", "status"]),
+            models.Index(fields=["cohort", "status"]),
         ]
 
     def __str__(self) -> str:
@@ -161,6 +166,7 @@ class JPEntry(models.Model):
         COURSE = "course_completion", _("Penyelesaian kursus")
         EXTERNAL = "external_training", _("Pelatihan eksternal")
         MENTORING = "mentoring", _("Pembimbingan")
+        SESSION = "session_attendance", _("Kehadiran sesi")
 
     employee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jp_entries"

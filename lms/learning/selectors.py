@@ -101,6 +101,19 @@ def completion_check(
         and not quizzes_passed(employee=enrolment.employee, quiz_ids=[post_test.pk])
     ):
         missing.append(_("Lulus post-test: %(title)s") % {"title": post_test.title})
+    if course.min_attendance_percent:
+        from lms.classroom.selectors import attendance_share  # the app sits above this one
+
+        share = attendance_share(enrolment=enrolment)
+        if share.percent < course.min_attendance_percent:
+            missing.append(
+                _("Kehadiran minimal %(min)s%%: baru %(attended)s dari %(total)s sesi")
+                % {
+                    "min": course.min_attendance_percent,
+                    "attended": share.attended,
+                    "total": share.total,
+                }
+            )
     return CompletionCheck(
         complete=not missing,
         modules_done=sum(1 for m in required if m.pk in done_ids),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from courses.models import CoursePage, EnrolmentPolicy, ModulePage
 from lms.assessments.selectors import quizzes_passed
+from lms.classroom.models import Cohort
 from lms.core.audit import audit_record
 from lms.people.models import Employee, OrgUnit
 from lms.people.selectors import scope_for
@@ -52,6 +53,10 @@ def enrolment_request(*, actor: Employee, course: CoursePage) -> Enrolment:
     """A learner enrols themself: active at once, or pending their OPD admin's approval."""
     if not course.live:
         raise ValidationError(_("Kursus ini belum terbit."))
+    if course.cohorts.exists():
+        raise ValidationError(
+            _("Kursus ini berjalan per angkatan: pilih angkatan yang Anda ikuti.")
+        )
     if course.enrolment_policy == EnrolmentPolicy.ASSIGNED:
         raise ValidationError(
             _("Kursus ini hanya dapat diikuti melalui penugasan oleh admin OPD atau BKPSDM.")
@@ -70,8 +75,14 @@ def enrolment_request(*, actor: Employee, course: CoursePage) -> Enrolment:
         existing = course.enrolments.filter(employee=actor).order_by("-created_at").first()
         if existing is not None and existing.is_open:
             return existing  # a second click, or a second tab: the same enrolment
-        if existing is not None and existing.status == Enrolment.Status.COMPLETED:
-            raise ValidationError(_("Anda sudah menyelesaikan kursus ini."))
+        if (
+            existing is not None
+            and existing.status == Enrolment.Status.COMPLETED
+            and not completed_before_this_year(existing)
+        ):
+            raise ValidationError(
+                _("Anda sudah menyelesaikan kursus ini tahun ini; ulangi tahun depan.")
+            )
         if course_seats_left(course) == 0:
             raise ValidationError(_("Kuota kursus ini sudah penuh."))
         needs_approval = course.enrolment_policy == EnrolmentPolicy.APPROVAL
@@ -86,6 +97,15 @@ def enrolment_request(*, actor: Employee, course: CoursePage) -> Enrolment:
             # The database's one-open-enrolment constraint caught a race the lock did not.
             return course.enrolments.open().get(employee=actor)
     return enrolment
+
+
+def completed_before_this_year(enrolment: Enrolment, today: dt.date | None = None) -> bool:
+    """A course completed in an earlier year may be taken again: a new enrolment, with its
+    own completion and credit; the earlier ones stay as they were."""
+    if enrolment.completed_at is None:
+        return False
+    today = today or timezone.localdate()
+    return timezone.localdate(enrolment.completed_at).year < today.year
 
 
 def _require_admin_over(actor: Employee, employee: Employee) -> None:
@@ -130,17 +150,24 @@ def enrolment_assign(
     org_unit: OrgUnit | None = None,
     nips: Iterable[str] = (),
     due_date: dt.date | None = None,
+    cohort: Cohort | None = None,
 ) -> AssignResult:
-    """Assign a course to everyone active in an OPD subtree and/or a list of NIPs.
+    """Assign a course (or one angkatan of it) to everyone active in an OPD subtree and/or
+    a list of NIPs.
 
     Assignment stands in for approval and ignores the self-enrolment window, but not the
-    capacity: who does not fit is reported, not silently dropped.
+    capacity (the course's and the angkatan's): who does not fit is reported, not
+    silently dropped. Someone already enrolled stays in the angkatan they are in.
     """
     scope = scope_for(actor)
     if not scope.can_change:
         raise PermissionDenied(_("Anda tidak berwenang menugaskan kursus."))
     if not course.live:
         raise ValidationError(_("Kursus ini belum terbit."))
+    if cohort is not None and cohort.course_id != course.pk:
+        raise ValidationError(_("Angkatan ini bukan angkatan kursus tersebut."))
+    if cohort is None and course.cohorts.exists():
+        raise ValidationError(_("Kursus ini berjalan per angkatan: pilih angkatannya."))
     if due_date is not None and due_date < timezone.localdate():
         raise ValidationError(_("Tenggat tidak boleh di masa lalu."))
     result = AssignResult()
@@ -170,6 +197,13 @@ def enrolment_assign(
             e.employee_id: e for e in course.enrolments.open().filter(employee_id__in=targets)
         }
         seats = course_seats_left(course)
+        if cohort is not None:
+            from lms.classroom.services import cohort_seats_left  # the app sits above this one
+
+            cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+            cohort_seats = cohort_seats_left(cohort)
+            if cohort_seats is not None:
+                seats = cohort_seats if seats is None else min(seats, cohort_seats)
         for employee in sorted(targets.values(), key=lambda e: e.full_name):
             existing = open_by_employee.get(employee.pk)
             if existing is not None:
@@ -191,6 +225,7 @@ def enrolment_assign(
                     status=Enrolment.Status.ACTIVE,
                     assigned_by=actor,
                     due_date=due_date,
+                    cohort=cohort,
                     decided_by=actor,
                     decided_at=now,
                 )  # fmt: skip
