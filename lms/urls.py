@@ -36,6 +36,7 @@ urlpatterns = [
     path("laporan/", include("lms.reports.urls")),
     path("", include("lms.planning.urls")),
     path("", include("lms.interop.urls")),
+    path("", include("lms.classroom.urls")),
 ]
 
 if not settings.AWS_STORAGE_BUCKET_NAME:
