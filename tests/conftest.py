@@ -94,6 +94,10 @@ def publish(module: Any, body: list[tuple[str, Any]]) -> Any:
 @pytest.fixture
 def catalogue(db: None) -> Any:
     """Home and an empty catalogue as the site's root (the demo's four courses cost time)."""
+    return make_catalogue()
+
+
+def make_catalogue() -> Any:
     from wagtail.models import Page, Site
 
     from courses.models import CatalogueIndexPage, HomePage
