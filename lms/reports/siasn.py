@@ -65,6 +65,7 @@ CREDITING_SOURCES = (
     JPEntry.Source.COURSE,
     JPEntry.Source.EXTERNAL,
     JPEntry.Source.MENTORING,
+    JPEntry.Source.SESSION,
 )
 
 HEADER = [
@@ -235,6 +236,13 @@ def _rows_for(entries: Sequence[JPEntry], jenis_names: dict[int, str]) -> list[S
             nama = x.title if x else e.note
             institusi = x.organiser if x else ""
             nomor = x.certificate_number if x else ""
+        elif e.source_type == JPEntry.Source.SESSION:
+            # A session's entry carries its jenis and title; the Pemda held it that day.
+            jenis_code = jenis_code or JENIS_KLASIKAL_LAINNYA
+            mulai = selesai
+            nama = e.note
+            institusi = pemda
+            nomor = ""
         else:
             m = mentorings.get(e.source_id)
             if jenis_code is None and m is not None and m.jenis is not None:

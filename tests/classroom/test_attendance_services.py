@@ -255,3 +255,20 @@ def test_a_session_cannot_be_signed_off_before_it_starts(classroom: dict[str, An
     with pytest.raises(ValidationError, match="setelah sesi dimulai"):
         services.session_sign_off(actor=classroom["instructor"], session=classroom["weekly"][1])
     assert Session.objects.get(pk=classroom["weekly"][1].pk).signed_off_at is None
+
+
+def test_session_credit_goes_to_the_siasn_export(classroom: dict[str, Any]) -> None:
+    from lms.people.selectors import Scope
+    from lms.reports.siasn import siasn_rows
+
+    session, learner = classroom["weekly"][0], classroom["learner"]
+    services.attendance_mark(
+        actor=classroom["instructor"], session=session, employee=learner, status="present"
+    )
+    services.session_sign_off(actor=classroom["instructor"], session=session)
+    year = timezone.localdate(session.starts_at).year
+    (row,) = siasn_rows(scope=Scope(everything=True), year=year)
+    assert (row.nip, row.nama, row.jenis_code, row.jp) == (
+        learner.nip, session.title, 23, Decimal(2)
+    )  # fmt: skip
+    assert row.mulai == row.selesai == timezone.localdate(session.starts_at)
