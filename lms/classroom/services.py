@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from courses.models import CoursePage, EnrolmentPolicy
 from lms.core.audit import audit_record
 from lms.learning.models import Enrolment, JPEntry
-from lms.learning.services import completed_before_this_year, completion_evaluate, jp_credit
+from lms.learning.selectors import completed_before_this_year
+from lms.learning.services import completion_evaluate, jp_credit
 from lms.people.models import Employee
 from lms.people.selectors import scope_for
 

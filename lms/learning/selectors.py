@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -156,6 +157,15 @@ class CourseView:
         )
 
 
+def completed_before_this_year(enrolment: Enrolment, today: dt.date | None = None) -> bool:
+    """A course completed in an earlier year may be taken again: a new enrolment, with its
+    own completion and credit; the earlier ones stay as they were."""
+    if enrolment.completed_at is None:
+        return False
+    today = today or timezone.localdate()
+    return timezone.localdate(enrolment.completed_at).year < today.year
+
+
 def course_view_for_learner(*, course: CoursePage, viewer: Any) -> CourseView:
     employee = _as_employee(viewer)
     modules = list(course.modules())
@@ -179,8 +189,12 @@ def course_view_for_learner(*, course: CoursePage, viewer: Any) -> CourseView:
         reason = _("Masuk untuk mendaftar.")
     elif enrolment is not None and enrolment.is_open:
         reason = ""
-    elif enrolment is not None and enrolment.status == Enrolment.Status.COMPLETED:
-        reason = _("Anda sudah menyelesaikan kursus ini.")
+    elif (
+        enrolment is not None
+        and enrolment.status == Enrolment.Status.COMPLETED
+        and not completed_before_this_year(enrolment)
+    ):
+        reason = _("Anda sudah menyelesaikan kursus ini tahun ini.")
     elif course.enrolment_policy == EnrolmentPolicy.ASSIGNED:
         reason = _("Kursus ini hanya melalui penugasan oleh admin OPD atau BKPSDM.")
     elif course.enrolment_opens and now < course.enrolment_opens:

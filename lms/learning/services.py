@@ -30,7 +30,12 @@ from .models import (
     JPYearTotal,
     ModuleProgress,
 )
-from .selectors import completion_check, course_seats_left, videos_progress
+from .selectors import (
+    completed_before_this_year,
+    completion_check,
+    course_seats_left,
+    videos_progress,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,15 +102,6 @@ def enrolment_request(*, actor: Employee, course: CoursePage) -> Enrolment:
             # The database's one-open-enrolment constraint caught a race the lock did not.
             return course.enrolments.open().get(employee=actor)
     return enrolment
-
-
-def completed_before_this_year(enrolment: Enrolment, today: dt.date | None = None) -> bool:
-    """A course completed in an earlier year may be taken again: a new enrolment, with its
-    own completion and credit; the earlier ones stay as they were."""
-    if enrolment.completed_at is None:
-        return False
-    today = today or timezone.localdate()
-    return timezone.localdate(enrolment.completed_at).year < today.year
 
 
 def _require_admin_over(actor: Employee, employee: Employee) -> None:

@@ -200,14 +200,16 @@ def test_refused_enrolments_are_409_with_the_reason_and_change_nothing(
     assert not Enrolment.objects.exists()
 
 
-def test_a_completed_course_cannot_be_enrolled_again(
+def test_a_course_completed_this_year_cannot_be_enrolled_again(
     api: APIClient, learner: Employee, course: CoursePage
 ) -> None:
     enrolment = services.enrolment_request(actor=learner, course=course)
     services.enrolment_complete(enrolment=enrolment, actor=None)
     response = api.post(enrol_url(course))
     assert response.status_code == 409
-    assert error_of(response)["detail"] == "Anda sudah menyelesaikan kursus ini."
+    assert error_of(response)["detail"] == (
+        "Anda sudah menyelesaikan kursus ini tahun ini; ulangi tahun depan."
+    )
 
 
 def test_session_login_works_too(
