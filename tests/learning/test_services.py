@@ -273,3 +273,30 @@ def test_completion_is_idempotent(pemda: dict[str, Any], open_course: CoursePage
     assert done.completed_at == again.completed_at
     with pytest.raises(ValidationError, match="sudah menyelesaikan"):
         services.enrolment_request(actor=pemda["learner"], course=open_course)
+
+
+def test_a_course_is_retaken_in_a_later_year_as_a_new_enrolment(
+    pemda: dict[str, Any], open_course: CoursePage
+) -> None:
+    from lms.learning.models import JPEntry
+    from lms.learning.selectors import course_view_for_learner
+
+    learner = pemda["learner"]
+    first = services.enrolment_request(actor=learner, course=open_course)
+    services.enrolment_complete(enrolment=first, actor=None)
+    with pytest.raises(ValidationError, match="tahun ini"):
+        services.enrolment_request(actor=learner, course=open_course)
+    assert not course_view_for_learner(course=open_course, viewer=learner).can_enrol
+    # The completion was last year: the course may be taken again.
+    last_year = timezone.now() - dt.timedelta(days=366)
+    Enrolment.objects.filter(pk=first.pk).update(completed_at=last_year)
+    assert course_view_for_learner(course=open_course, viewer=learner).can_enrol
+    again = services.enrolment_request(actor=learner, course=open_course)
+    assert again.pk != first.pk
+    assert again.status == Enrolment.Status.ACTIVE
+    services.enrolment_complete(enrolment=again, actor=None)
+    first.refresh_from_db()
+    assert (first.status, first.completed_at) == (Enrolment.Status.COMPLETED, last_year)
+    credits = JPEntry.objects.filter(employee=learner).order_by("pk")
+    assert [c.source_id for c in credits] == [first.pk, again.pk]
+    assert credits[0].jp == credits[1].jp == open_course.jp_credited
