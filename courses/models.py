@@ -336,10 +336,12 @@ class CoursePage(Page):
         return ModulePage.objects.child_of(self).live().order_by("path")
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from lms.classroom.cohorts.selectors import course_cohort_panel
         from lms.learning.selectors import course_view_for_learner
 
         context = super().get_context(request, *args, **kwargs)
         context["view"] = course_view_for_learner(course=self, viewer=request.user)
+        context["cohorts"] = course_cohort_panel(request=request, course=self, view=context["view"])
         return context
 
 

@@ -617,3 +617,8 @@ SINAU_ATTENDANCE_OPENS_MINUTES = env.int("SINAU_ATTENDANCE_OPENS_MINUTES", defau
 SINAU_EVALUATION_MIN_RESPONSES = env.int("SINAU_EVALUATION_MIN_RESPONSES", default=3)
 # Session reminders go out this many hours before a session starts (each once).
 SINAU_SESSION_REMINDER_HOURS = env.list("SINAU_SESSION_REMINDER_HOURS", cast=int, default=[24, 1])
+# Session reminders: every 15 minutes, each session's participants hear once per threshold.
+CELERY_BEAT_SCHEDULE["classroom-session-reminders"] = {
+    "task": "classroom.session_reminders",
+    "schedule": crontab(minute="*/15"),
+}

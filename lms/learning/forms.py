@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core import signing
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import CoursePage
@@ -87,6 +88,14 @@ class AssignForm(forms.Form):
         queryset=CoursePage.objects.none(),
         empty_label=_("Pilih kursus"),
     )
+    cohort = forms.TypedChoiceField(
+        label=_("Angkatan"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[],
+        help_text=_("Wajib untuk kursus yang berjalan per angkatan."),
+    )
     org_unit = OrgUnitChoiceField(
         label=_("Seluruh pegawai aktif di unit"),
         queryset=OrgUnit.objects.none(),
@@ -107,12 +116,30 @@ class AssignForm(forms.Form):
         widget=DateInput(format="%Y-%m-%d"),
     )
 
-    def __init__(self, *args: Any, courses: Any = None, units: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        courses: Any = None,
+        units: Any = None,
+        cohorts: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if courses is not None:
             self.fields["course"].queryset = courses  # type: ignore[attr-defined]
         if units is not None:
             self.fields["org_unit"].queryset = units  # type: ignore[attr-defined]
+        # The angkatan not yet over, grouped under their course: no script is needed to
+        # see which belong to the chosen course, and a wrong pairing is refused on clean.
+        self._cohorts = {c.pk: c for c in (cohorts if cohorts is not None else [])}
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for c in self._cohorts.values():
+            label = f"{c.name} ({formats.date_format(c.starts_on, 'SHORT_DATE_FORMAT')})"
+            groups.setdefault(c.course.title, []).append((c.pk, label))
+        self.fields["cohort"].choices = [  # type: ignore[attr-defined]
+            ("", _("Tanpa angkatan (kursus mandiri)")),
+            *groups.items(),
+        ]
 
     def clean_nips(self) -> list[str]:
         lines = self.cleaned_data.get("nips", "").splitlines()
@@ -126,6 +153,20 @@ class AssignForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        course = data.get("course")
+        cohort = self._cohorts.get(data["cohort"]) if data.get("cohort") else None
+        data["cohort"] = cohort
+        if course is not None and cohort is not None and cohort.course_id != course.pk:
+            self.add_error(
+                "cohort", _("Angkatan ini bukan angkatan %(course)s.") % {"course": course.title}
+            )
+        elif (
+            course is not None
+            and cohort is None
+            and "cohort" not in self.errors
+            and course.cohorts.exists()
+        ):
+            self.add_error("cohort", _("Kursus ini berjalan per angkatan: pilih angkatannya."))
         if not data.get("org_unit") and not data.get("nips") and not self.errors:
             raise forms.ValidationError(_("Pilih unit atau isi setidaknya satu NIP."))
         return data

@@ -313,12 +313,15 @@ def approval_decide(request: HttpRequest, enrolment_id: int) -> HttpResponse:
 
 @login_required
 def assign(request: HttpRequest) -> HttpResponse:
+    from lms.classroom.cohorts.selectors import assignable_cohorts  # the app sits above this
+
     viewer = _manager(request)
     scope = scope_for(viewer)
     form = AssignForm(
         request.POST or None,
         courses=CoursePage.objects.live().order_by("title"),
         units=org_unit_list(viewer=viewer, scope=scope),
+        cohorts=assignable_cohorts(),
     )
     result = None
     if request.method == "POST" and form.is_valid():
@@ -329,6 +332,7 @@ def assign(request: HttpRequest) -> HttpResponse:
                 org_unit=form.cleaned_data["org_unit"],
                 nips=form.cleaned_data["nips"],
                 due_date=form.cleaned_data["due_date"],
+                cohort=form.cleaned_data["cohort"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -51,6 +51,7 @@ class ReminderSent(models.Model):
         JP_SHORTFALL = "jp_shortfall", _("Kekurangan JP")
         OPD_SUMMARY = "opd_summary", _("Ringkasan OPD")
         DUE_DATE = "due_date", _("Tenggat kursus")
+        SESSION = "session", _("Pengingat sesi")
 
     kind = models.CharField(_("jenis"), max_length=20, choices=Kind.choices)
     employee = models.ForeignKey(

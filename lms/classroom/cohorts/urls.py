@@ -1,7 +1,12 @@
-"""URLs: filled in by this part."""
+"""Angkatan pages of learners."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+
+urlpatterns: list[URLPattern] = [
+    path("angkatan/<row_id:cohort_id>/", views.cohort_detail, name="cohort_detail"),
+    path("angkatan/<row_id:cohort_id>/daftar/", views.cohort_join, name="cohort_enrol"),
+]

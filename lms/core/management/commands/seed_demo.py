@@ -7,6 +7,7 @@ from courses.authoring import authoring_setup
 from courses.demo import demo_instructor_assign, demo_video_module, seed_demo_catalogue
 from lms.assessments.demo import seed_demo_quizzes
 from lms.certificates.demo import seed_demo_certificate_template
+from lms.classroom.demo import seed_demo_classroom
 from lms.learning.demo import seed_demo_ledger
 from lms.people.demo import seed_demo_pemda
 from lms.planning.demo import seed_demo_planning
@@ -34,8 +35,17 @@ class Command(BaseCommand):
         seed_demo_ledger(learner_nip=learner.nip, admin_nip=by_role["opd_admin"].nip)
         atasan = next(a for a in accounts if a.jabatan == "Kepala Bidang")
         seed_demo_planning(learner_nip=learner.nip, atasan_nip=atasan.nip)
+        classroom = seed_demo_classroom(learner_nip=learner.nip)
         self.stdout.write(self.style.SUCCESS(f"Demo Pemda ready: {settings.SINAU_PEMDA_NAME}"))
         self.stdout.write(f"Sample course: {course.title} ({course.url_path})")
+        if classroom is not None:
+            instructor = classroom.instructor
+            self.stdout.write(
+                f"Classroom: {classroom.cohort.name}, /angkatan/{classroom.cohort.pk}/ "
+                f"(session 1 is on now; instructor: "
+                f"{instructor.full_name + ' NIP ' + instructor.nip if instructor else '-'}; "
+                f"learner {learner.label} enrolled)"
+            )
         self.stdout.write("Demo logins (NIP or email; password for all below):")
         self.stdout.write(f"  password: {settings.SINAU_DEMO_PASSWORD}")
         for account in accounts:
