@@ -612,6 +612,9 @@ CELERY_BEAT_SCHEDULE["interop-outbox-deliver"] = {"task": "interop.deliver", "sc
 SINAU_ATTENDANCE_QR_SECONDS = env.int("SINAU_ATTENDANCE_QR_SECONDS", default=15)
 # Check-in opens this many minutes before a session starts (and closes when it ends).
 SINAU_ATTENDANCE_OPENS_MINUTES = env.int("SINAU_ATTENDANCE_OPENS_MINUTES", default=30)
+# A phone that opened a fresh code while logged out has this long to log in and confirm
+# (the server notes, in the visitor's session, when it saw the code).
+SINAU_ATTENDANCE_SCAN_GRACE_SECONDS = env.int("SINAU_ATTENDANCE_SCAN_GRACE_SECONDS", default=300)
 # An instructor sees their evaluation results only from this many responses on, so that
 # no single participant's answers can be told apart.
 SINAU_EVALUATION_MIN_RESPONSES = env.int("SINAU_EVALUATION_MIN_RESPONSES", default=3)

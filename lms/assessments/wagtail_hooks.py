@@ -39,6 +39,8 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSetGroup,
 )
 
+from lms.core.choosers import ChooserViewSet
+
 from . import admin_views, reports
 from .forms import QuestionForm, QuizForm, QuizRuleForm
 from .models import Question, QuestionBank, QuestionCategory, Quiz
@@ -106,6 +108,7 @@ def _question_count(bank: QuestionBank) -> int:
 
 
 class QuestionBankViewSet(SnippetViewSet):
+    chooser_viewset_class = ChooserViewSet
     model = QuestionBank
     icon = "folder-open-1"
     menu_label = gettext_lazy("Bank soal")
@@ -151,6 +154,7 @@ class QuestionBankViewSet(SnippetViewSet):
 
 
 class CategoryViewSet(SnippetViewSet):
+    chooser_viewset_class = ChooserViewSet
     model = QuestionCategory
     icon = "tag"
     menu_label = gettext_lazy("Kategori soal")
@@ -220,6 +224,7 @@ def _question_name(question: Question) -> str:
 
 
 class QuestionViewSet(SnippetViewSet):
+    chooser_viewset_class = ChooserViewSet
     model = Question
     icon = "help"
     menu_label = gettext_lazy("Soal")
@@ -309,6 +314,7 @@ def _rule_count(quiz: Quiz) -> int:
 
 
 class QuizViewSet(SnippetViewSet):
+    chooser_viewset_class = ChooserViewSet
     model = Quiz
     icon = "tasks"
     menu_label = gettext_lazy("Daftar kuis")

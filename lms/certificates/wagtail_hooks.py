@@ -30,6 +30,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet
 
+from lms.core.choosers import ChooserViewSet
 from lms.people.models import Employee, Role
 from lms.people.selectors import scope_for
 
@@ -87,6 +88,7 @@ def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class CertificateTemplateViewSet(SnippetViewSet):
+    chooser_viewset_class = ChooserViewSet
     model = CertificateTemplate
     icon = "doc-full"
     menu_label = gettext_lazy("Templat sertifikat")

@@ -174,17 +174,28 @@ def session_for_code(code: str) -> Session:
 
 
 def attendance_check_in(
-    *, actor: Employee, code: str, leaving: bool = False, now: dt.datetime | None = None
+    *,
+    actor: Employee,
+    code: str,
+    leaving: bool = False,
+    now: dt.datetime | None = None,
+    scanned_at: dt.datetime | None = None,
 ) -> Attendance:
     """The logged-in person scans the code in the room: arrives (present, or late after
     the session's grace), or, with ``leaving``, records going home. Refused: a code not
     genuine, too old, or already used by this person; outside the session's hours; someone
-    who is not a participant."""
+    who is not a participant.
+
+    ``scanned_at``: when the server saw this code opened (kept in the visitor's session),
+    for a phone that had to log in first; the code must have been fresh then, and that
+    moment at most ``SINAU_ATTENDANCE_SCAN_GRACE_SECONDS`` ago."""
     now = now or timezone.now()
     session = session_for_code(code)
     parsed = qr.parse(code)
     assert parsed is not None  # session_for_code refused anything else
-    if not qr.fresh(parsed, now):
+    grace = dt.timedelta(seconds=settings.SINAU_ATTENDANCE_SCAN_GRACE_SECONDS)
+    seen = scanned_at if scanned_at is not None and now - grace <= scanned_at <= now else now
+    if not qr.fresh(parsed, seen):
         raise ValidationError(
             _("Kode ini sudah kedaluwarsa. Pindai kode yang sedang tampil di layar.")
         )

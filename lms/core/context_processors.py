@@ -17,4 +17,17 @@ def sinau(request: HttpRequest) -> dict[str, Any]:
             request._sinau_scope = found  # type: ignore[attr-defined]
         return found
 
-    return {"PEMDA_NAME": settings.SINAU_PEMDA_NAME, "admin_scope": SimpleLazyObject(scope)}
+    def teaches() -> bool:
+        # Who may be named instructor holds the instructor role (the angkatan, session and
+        # programme forms offer no one else), so the scope read above answers for free: no
+        # query of its own on every page. BKPSDM runs every session.
+        from lms.people.models import Role
+
+        user = getattr(request, "user", None)
+        return bool(getattr(user, "is_superuser", False)) or Role.INSTRUCTOR in scope().roles
+
+    return {
+        "PEMDA_NAME": settings.SINAU_PEMDA_NAME,
+        "admin_scope": SimpleLazyObject(scope),
+        "teaches": SimpleLazyObject(teaches),
+    }

@@ -27,6 +27,8 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
+from lms.core.choosers import ChooserViewSet
+
 from . import services, uploads
 from .models import Video
 
@@ -211,6 +213,7 @@ class VideoReprocessView(WagtailAdminTemplateMixin, TemplateView):
 
 
 class VideoViewSet(SnippetViewSet):
+    chooser_viewset_class = ChooserViewSet
     model = Video
     icon = "media"
     menu_label = gettext_lazy("Video")

@@ -272,3 +272,26 @@ def test_session_credit_goes_to_the_siasn_export(classroom: dict[str, Any]) -> N
         learner.nip, session.title, 23, Decimal(2)
     )  # fmt: skip
     assert row.mulai == row.selesai == timezone.localdate(session.starts_at)
+
+
+def test_a_phone_that_had_to_log_in_first_keeps_its_scan_for_a_while(
+    classroom: dict[str, Any], settings: Any
+) -> None:
+    first, learner = classroom["sessions"][0], classroom["learner"]
+    admit(classroom["cohort"], learner)
+    scanned = timezone.now() - dt.timedelta(seconds=90)
+    code = qr.code_for(first, now=scanned).code  # long expired by now
+    with pytest.raises(ValidationError, match="kedaluwarsa"):
+        services.attendance_check_in(actor=learner, code=code)
+    too_long_ago = timezone.now() - dt.timedelta(
+        seconds=settings.SINAU_ATTENDANCE_SCAN_GRACE_SECONDS + 1
+    )
+    with pytest.raises(ValidationError, match="kedaluwarsa"):
+        services.attendance_check_in(
+            actor=learner, code=qr.code_for(first, now=too_long_ago).code, scanned_at=too_long_ago
+        )
+    # Seen fresh 90 seconds ago by the server (before the login): accepted, once.
+    arrived = services.attendance_check_in(actor=learner, code=code, scanned_at=scanned)
+    assert arrived.attended
+    with pytest.raises(ValidationError, match="sudah Anda pakai"):
+        services.attendance_check_in(actor=learner, code=code, scanned_at=scanned)

@@ -347,7 +347,8 @@ def test_dashboard_query_count_does_not_grow_with_recommendations(
         course_building(f"Kursus {n}", {"TEK-01": 2, "TEK-02": 4, "SK-01": 2})
     many = count()
     assert many == few
-    with django_assert_max_num_queries(15):
+    # The schedule and the evaluations due take two queries each (tests/classroom).
+    with django_assert_max_num_queries(19):
         client.get(reverse("learning:dashboard"))
 
 

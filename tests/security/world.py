@@ -22,9 +22,17 @@ from lms.assessments import services as assessments
 from lms.certificates.demo import seed_demo_certificate_template
 from lms.certificates.models import CertificateBundle
 from lms.certificates.services import certificate_issue
+from lms.classroom.evaluation.services import default_questionnaire
+from lms.classroom.models import Attendance, Cohort, Series, Session
 from lms.interop.models import OutboxMessage
 from lms.learning import services as learning
-from lms.learning.models import ExternalTraining, JPEntry, JPTarget, MentoringAssignment
+from lms.learning.models import (
+    Enrolment,
+    ExternalTraining,
+    JPEntry,
+    JPTarget,
+    MentoringAssignment,
+)
 from lms.people.models import EmployeeImport, Role, RoleAssignment
 from lms.people.services import role_grant
 from lms.planning.models import (
@@ -138,6 +146,31 @@ def build_world(course_with: Any, quiz: Any, video: Any) -> dict[str, Any]:
         file="imports/uji.csv", original_name="uji.csv", requested_by=p["admin_a"]
     )
     role = RoleAssignment.objects.get(employee=p["admin_a"])
+    # Classroom: the owner is in an angkatan whose first session has begun, and attended a
+    # session of a weekly programme (the session the URLs name).
+    now = timezone.now()
+    classroom = course_with([("text", "<p>Isi</p>")], title="Kursus Klasikal")
+    cohort = Cohort.objects.create(
+        course=classroom, name="Angkatan I", enrolment_policy="open", starts_on=today,
+        ends_on=today + dt.timedelta(days=30),
+    )  # fmt: skip
+    Enrolment.objects.create(employee=owner, course=classroom, cohort=cohort, source="self")
+    cohort_session = Session.objects.create(
+        cohort=cohort, title="Sesi 1", starts_at=now - dt.timedelta(minutes=10),
+        ends_at=now + dt.timedelta(hours=2), jp=Decimal(2),
+    )  # fmt: skip
+    series = Series.objects.create(
+        title="Kamis Belajar", first_on=today, last_on=today, start_time=dt.time(8),
+        end_time=dt.time(10), jp_per_session=Decimal(2),
+    )  # fmt: skip
+    session = Session.objects.create(
+        series=series, title="Kamis Belajar #1", starts_at=now - dt.timedelta(minutes=5),
+        ends_at=now + dt.timedelta(hours=2), jp=Decimal(2),
+    )  # fmt: skip
+    Attendance.objects.create(
+        session=session, employee=owner, status="present", method="qr", checked_in_at=now
+    )
+    questionnaire = default_questionnaire()
     question = quiz.rules.first().question
     token, _key = AuthToken.objects.create(user=owner)
     jp_target = JPTarget.objects.create(year=year, employment_type="", minimum=Decimal(20))
@@ -152,6 +185,8 @@ def build_world(course_with: Any, quiz: Any, video: Any) -> dict[str, Any]:
         "certificates_certificatetemplate": template.pk, "videos_video": video.pk,
         "people:role_revoke": role.pk, "people:import_detail": employee_import.pk,
         "people:import_apply": employee_import.pk,
+        "angkatan": cohort.pk, "program_berulang": series.pk, "sesi": cohort_session.pk,
+        "classroom_questionnaire": questionnaire.pk,
     }  # fmt: skip
 
     kwargs = {
@@ -166,7 +201,8 @@ def build_world(course_with: Any, quiz: Any, video: Any) -> dict[str, Any]:
         "competency_id": competency.pk, "akpk_id": akpk.pk, "item_id": item.pk,
         "submission_id": submission.pk, "import_id": centre.pk, "proposal_id": proposals[0].pk,
         "pair_id": pair.pk, "message_id": message.pk, "parent_page_id": course.pk,
-        "page_id": course.pk, "token_key": token.token_key,
+        "page_id": course.pk, "token_key": token.token_key, "cohort_id": cohort.pk,
+        "session_id": session.pk,
     }  # fmt: skip
     post_data = {
         "learning:approval_decide": {"decision": "approve"},

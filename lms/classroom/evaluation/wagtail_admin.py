@@ -20,6 +20,8 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectL
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import DeleteView, SnippetViewSet
 
+from lms.core.choosers import ChooserViewSet
+
 from ..models import EvaluationAnswer, EvaluationResponse, Questionnaire
 
 
@@ -68,6 +70,7 @@ class QuestionnaireDeleteView(DeleteView):
 
 
 class QuestionnaireViewSet(SnippetViewSet):
+    chooser_viewset_class = ChooserViewSet
     model = Questionnaire
     icon = "form"
     menu_label = gettext_lazy("Kuesioner evaluasi")
