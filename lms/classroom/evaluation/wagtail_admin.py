@@ -42,7 +42,7 @@ class QuestionnaireForm(WagtailAdminModelForm):
             if form.instance.pk in answered:
                 self.add_error(
                     None,
-                    _("Butir \u201c%(text)s\u201d sudah dijawab peserta dan tidak dapat dihapus.")
+                    _("Butir “%(text)s” sudah dijawab peserta dan tidak dapat dihapus.")
                     % {"text": form.instance.text},
                 )
                 valid = False
