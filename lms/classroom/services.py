@@ -15,14 +15,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import CoursePage, EnrolmentPolicy
 from lms.core.audit import audit_record
 from lms.learning.models import Enrolment, JPEntry
 from lms.learning.selectors import completed_before_this_year
-from lms.learning.services import completion_evaluate, jp_credit
+from lms.learning.services import completion_evaluate, jp_credit, local_when
 from lms.people.models import Employee
 from lms.people.selectors import scope_for
 
@@ -35,10 +35,6 @@ logger = logging.getLogger(__name__)
 JENIS_KOMUNITAS_BELAJAR = 23  # a recurring programme: a learning community
 JENIS_KLASIKAL_LAINNYA = 13  # a one-off classroom or hybrid session
 JENIS_JARAK_JAUH = 17  # a one-off live online session
-
-
-def _when(moment: dt.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 # --- Cohorts ----------------------------------------------------------------------------
@@ -64,7 +60,8 @@ def cohort_enrol(*, actor: Employee, cohort: Cohort, now: dt.datetime | None = N
         )
     if cohort.enrolment_opens and now < cohort.enrolment_opens:
         raise ValidationError(
-            _("Pendaftaran angkatan ini dibuka %(when)s.") % {"when": _when(cohort.enrolment_opens)}
+            _("Pendaftaran angkatan ini dibuka %(when)s.")
+            % {"when": local_when(cohort.enrolment_opens)}
         )
     closes = cohort.enrolment_closes
     if (closes and now >= closes) or cohort.ends_on < timezone.localdate(now):
@@ -202,7 +199,7 @@ def attendance_check_in(
     _require_open(session)
     opens, closes = check_in_window(session)
     if now < opens:
-        raise ValidationError(_("Presensi dibuka %(when)s.") % {"when": _when(opens)})
+        raise ValidationError(_("Presensi dibuka %(when)s.") % {"when": local_when(opens)})
     if now > closes:
         raise ValidationError(_("Sesi ini sudah selesai; presensi ditutup."))
     _require_participant(actor, session)

@@ -50,7 +50,8 @@ def _locked_course(course: CoursePage) -> CoursePage:
     return CoursePage.objects.select_for_update(of=("self",)).get(pk=course.pk)
 
 
-def _fmt(moment: dt.datetime) -> str:
+def local_when(moment: dt.datetime) -> str:
+    """A moment as the Pemda reads it in a message: local time, the locale's format."""
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
@@ -69,11 +70,12 @@ def enrolment_request(*, actor: Employee, course: CoursePage) -> Enrolment:
     now = timezone.now()
     if course.enrolment_opens and now < course.enrolment_opens:
         raise ValidationError(
-            _("Pendaftaran dibuka %(when)s.") % {"when": _fmt(course.enrolment_opens)}
+            _("Pendaftaran dibuka %(when)s.") % {"when": local_when(course.enrolment_opens)}
         )
     if course.enrolment_closes and now >= course.enrolment_closes:
         raise ValidationError(
-            _("Pendaftaran sudah ditutup pada %(when)s.") % {"when": _fmt(course.enrolment_closes)}
+            _("Pendaftaran sudah ditutup pada %(when)s.")
+            % {"when": local_when(course.enrolment_closes)}
         )
     with transaction.atomic():
         course = _locked_course(course)

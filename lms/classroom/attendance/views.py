@@ -98,6 +98,23 @@ def _back(session: Session, request: HttpRequest) -> HttpResponse:
     return redirect(f"{url}?halaman={page}" if page.isdigit() else url)
 
 
+def _record(
+    request: HttpRequest, session: Session, employee: Employee, done: str, **fields: Any
+) -> HttpResponse:
+    """Mark someone through the service and say what happened (``done`` takes their name
+    and the status), back on the list."""
+    try:
+        attendance = services.attendance_mark(
+            actor=_viewer(request), session=session, employee=employee, **fields
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        status = attendance.get_status_display()
+        messages.success(request, done % {"name": employee.name_with_gelar, "status": status})
+    return _back(session, request)
+
+
 @login_required
 @require_POST
 def mark(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -110,21 +127,11 @@ def mark(request: HttpRequest, session_id: int) -> HttpResponse:
     if employee is None:
         messages.error(request, _("Peserta tidak ditemukan."))
         return _back(session, request)
-    try:
-        attendance = services.attendance_mark(
-            actor=_viewer(request), session=session, employee=employee,
-            status=form.cleaned_data["status"], left_at=form.left_at_on(session),
-            note=form.cleaned_data["note"],
-        )  # fmt: skip
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(
-            request,
-            _("%(name)s: %(status)s.")
-            % {"name": employee.name_with_gelar, "status": attendance.get_status_display()},
-        )
-    return _back(session, request)
+    return _record(
+        request, session, employee, _("%(name)s: %(status)s."),
+        status=form.cleaned_data["status"], left_at=form.left_at_on(session),
+        note=form.cleaned_data["note"],
+    )  # fmt: skip
 
 
 @login_required
@@ -143,20 +150,10 @@ def add(request: HttpRequest, session_id: int) -> HttpResponse:
             _("Tidak ada pegawai aktif dengan NIP %(nip)s.") % {"nip": form.cleaned_data["nip"]},
         )
         return _back(session, request)
-    try:
-        attendance = services.attendance_mark(
-            actor=_viewer(request), session=session, employee=employee,
-            status=form.cleaned_data["status"],
-        )  # fmt: skip
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(
-            request,
-            _("%(name)s dicatat: %(status)s.")
-            % {"name": employee.name_with_gelar, "status": attendance.get_status_display()},
-        )
-    return _back(session, request)
+    return _record(
+        request, session, employee, _("%(name)s dicatat: %(status)s."),
+        status=form.cleaned_data["status"],
+    )  # fmt: skip
 
 
 @login_required
